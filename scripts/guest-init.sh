@@ -1,0 +1,110 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# PID 1 of the vmapdemo test VM (a busybox initramfs). It mounts what the
+# tests need, loads the module, runs the selftests (mode=check), the demo
+# (mode=demo) or a shell (mode=shell), unloads the module, dumps dmesg
+# between markers for the host to scan, and powers off.
+#
+# Everything the host parses starts with "VMAPDEMO:".
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mkdir -p /proc /sys /dev /tmp /run /usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /dev/shm /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+# kselftest's runner.sh only enforces timeouts through this exact path.
+ln -sf /bin/busybox /usr/bin/timeout
+hostname vmapdemo-vm
+
+mode=check
+test_timeout=600
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	vmapdemo.mode=*) mode=${arg#vmapdemo.mode=} ;;
+	vmapdemo.timeout=*) test_timeout=${arg#vmapdemo.timeout=} ;;
+	esac
+done
+
+say() { echo "VMAPDEMO: $*"; }
+finish() {
+	taint1=$(cat /proc/sys/kernel/tainted)
+	# O (4096, out-of-tree) and E (8192, unsigned) are expected.
+	newtaint=$(( taint1 & ~taint0 & ~(4096 | 8192) ))
+	say "taint before=$taint0 after=$taint1 new=$newtaint"
+	if [ -r /sys/kernel/debug/kmemleak ]; then
+		echo scan >/sys/kernel/debug/kmemleak
+		echo scan >/sys/kernel/debug/kmemleak
+		leaks=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
+		say "kmemleak suspects=$leaks"
+		cat /sys/kernel/debug/kmemleak
+	fi
+	if [ -r /proc/lockdep_stats ]; then
+		say "lockdep $(grep 'debug_locks:' /proc/lockdep_stats | tr -s ' ')"
+	fi
+	say "dmesg-begin"
+	dmesg
+	say "dmesg-end"
+	say "end status=$1"
+	sync
+	poweroff -f
+	sleep 10
+}
+
+taint0=$(cat /proc/sys/kernel/tainted)
+say "boot kernel=$(uname -r) mode=$mode"
+
+if [ -f /vmapdemo.ko ]; then
+	if insmod /vmapdemo.ko; then
+		say "insmod ok"
+	else
+		say "insmod failed"
+		finish insmod-failed
+	fi
+fi
+
+status=ok
+case $mode in
+check)
+	for t in /tests/vmapdemo_*; do
+		[ -x "$t" ] || continue
+		name=${t##*/}
+		say "test-start $name"
+		timeout "$test_timeout" "$t"
+		rc=$?
+		say "test-end $name rc=$rc"
+	done
+	;;
+demo)
+	/demo/vmapdemo_demo || status=demo-failed
+	;;
+shell)
+	echo "vmapdemo test VM: the module is loaded, tests are in /tests."
+	echo "Type 'poweroff -f' (or exit) to leave."
+	setsid cttyhack sh
+	;;
+esac
+
+if [ -f /vmapdemo.ko ]; then
+	if rmmod vmapdemo; then
+		say "rmmod ok"
+		# A second load/unload cycle exercises init and exit again.
+		if insmod /vmapdemo.ko && rmmod vmapdemo; then
+			say "reload ok"
+		else
+			say "reload failed"
+			status=reload-failed
+		fi
+	else
+		say "rmmod failed"
+		status=rmmod-failed
+	fi
+fi
+finish $status

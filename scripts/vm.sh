@@ -1,0 +1,165 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one kernel under QEMU with a busybox initramfs holding vmapdemo.ko,
+# the static selftests and the demo, and judge the run.
+#
+# usage: scripts/vm.sh --kernel RELEASE --mode check|demo|shell
+#          [--kimage PATH] [--ko PATH] [--tests DIR] [--demo PATH]
+#          [--extra DIR] [--append "ARGS"] [--log FILE] [--result FILE]
+#          [--timeout SECONDS] [--mem MiB]
+#
+# Environment: ACCEL=tcg (default) or ACCEL=kvm (opt-in: a guest that has
+# not booted within KVM_WATCHDOG seconds is killed and rerun under TCG).
+#
+# In check mode the run fails on: a failed or missing test result, a module
+# that does not load or unload, a guest that does not finish before the
+# watchdog, a splat in the kernel log, a new taint bit other than O/E, a
+# kmemleak suspect, or lockdep switched off.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+kernel= mode=check kimage= ko= tests= demo= extra= append= log= result=
+timeout=900 mem=1024
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift ;;
+	--mode) mode=$2; shift ;;
+	--kimage) kimage=$2; shift ;;
+	--ko) ko=$2; shift ;;
+	--tests) tests=$2; shift ;;
+	--demo) demo=$2; shift ;;
+	--extra) extra=$2; shift ;;
+	--append) append=$2; shift ;;
+	--log) log=$2; shift ;;
+	--result) result=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	*) echo "vm.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$kernel" ] || { echo "vm.sh: --kernel is required" >&2; exit 2; }
+kimage=${kimage:-/boot/vmlinuz-$kernel}
+[ -r "$kimage" ] || { echo "vm.sh: no kernel image $kimage" >&2; exit 2; }
+
+work=$top/build/vm/$kernel-$mode
+log=${log:-$top/build/logs/vm-$kernel-$mode.log}
+mkdir -p "$work" "$(dirname "$log")"
+root=$work/root
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,tests,demo,etc}
+
+# --- initramfs ---------------------------------------------------------
+cp /bin/busybox "$root/bin/busybox"
+cp "$top/scripts/guest-init.sh" "$root/init"
+chmod 755 "$root/init"
+[ -n "$ko" ] && cp "$ko" "$root/vmapdemo.ko"
+if [ -n "$tests" ]; then
+	for t in "$tests"/vmapdemo_*; do
+		[ -f "$t" ] && [ -x "$t" ] && cp "$t" "$root/tests/"
+	done
+fi
+[ -n "$demo" ] && cp "$demo" "$root/demo/vmapdemo_demo"
+[ -n "$extra" ] && cp -a "$extra"/. "$root/"
+echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+echo "root:x:0:" >"$root/etc/group"
+initrd=$work/initramfs.cpio.gz
+(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$initrd"
+
+# --- boot ----------------------------------------------------------------
+cmdline="console=ttyS0 loglevel=5 panic=-1 oops=panic nokaslr"
+cmdline="$cmdline vmapdemo.mode=$mode vmapdemo.timeout=$((timeout - 60)) $append"
+
+qemu_args() {
+	local accel=$1
+	echo -accel "$accel" -m "$mem" -smp 2 -no-reboot \
+		-kernel "$kimage" -initrd "$initrd"
+}
+
+# Live progress on the terminal, everything in the log.
+progress() {
+	tr -d '\r' | tee "$log" | awk -v mode="$mode" '
+		/^VMAPDEMO: boot /	{ print "    guest up: " substr($0, 16); fflush(); next }
+		/^VMAPDEMO: test-start/	{ print "    running " $3; fflush(); next }
+		/^VMAPDEMO: test-end/	{ next }
+		/^VMAPDEMO: dmesg-begin/ { indmesg = 1; next }
+		/^VMAPDEMO: dmesg-end/	{ indmesg = 0; next }
+		/^VMAPDEMO: /		{ print "    " substr($0, 11); fflush(); next }
+		indmesg			{ next }
+		mode == "check" && /^(not )?ok [0-9]+ / { print "      " $0; fflush(); next }
+		mode == "demo" && !/^\[ *[0-9]+\.[0-9]+\]/ { print; fflush(); next }
+	'
+}
+
+run_qemu() {
+	local accel=$1 limit=$2
+	# shellcheck disable=SC2046
+	timeout -k 5 "$limit" qemu-system-x86_64 $(qemu_args "$accel") \
+		-display none -monitor none -serial stdio \
+		-append "$cmdline" </dev/null 2>&1 | progress
+	return "${PIPESTATUS[0]}"
+}
+
+if [ "$mode" = shell ]; then
+	echo "vm: booting $kernel with a shell on the console (log: $log)"
+	# shellcheck disable=SC2046
+	exec qemu-system-x86_64 $(qemu_args "${ACCEL:-tcg}") -nographic \
+		-append "$cmdline"
+fi
+
+accel=${ACCEL:-tcg}
+echo "  vm: booting $kernel under QEMU ($accel), watchdog ${timeout}s"
+run_qemu "$accel" "$timeout"
+qrc=$?
+if [ "$accel" = kvm ] && ! grep -q '^VMAPDEMO: boot ' "$log"; then
+	echo "  vm: the KVM guest did not boot; falling back to TCG"
+	accel=tcg
+	run_qemu tcg "$timeout"
+	qrc=$?
+fi
+
+# --- judge -----------------------------------------------------------------
+summary=$(awk -v qrc="$qrc" -v mode="$mode" '
+function fail(msg) { failures[++nf] = msg }
+{ sub(/\r$/, "") }
+/^VMAPDEMO: boot /		{ booted = 1 }
+/^VMAPDEMO: insmod failed/	{ fail("module did not load") }
+/^VMAPDEMO: rmmod failed/	{ fail("module did not unload") }
+/^VMAPDEMO: reload failed/	{ fail("module did not load/unload a second time") }
+/^VMAPDEMO: taint /		{ split($5, a, "="); if (a[2] != 0) fail("new taint bits " a[2]) }
+/^VMAPDEMO: kmemleak /		{ split($3, a, "="); if (a[2] != 0) fail("kmemleak: " a[2] " unreferenced objects") }
+/^VMAPDEMO: lockdep /		{ if ($0 ~ /debug_locks: 0/) fail("lockdep turned itself off (it found a problem)") }
+/^VMAPDEMO: end /		{ ended = 1; endstatus = $3 }
+/^VMAPDEMO: test-start /	{ cur = $3; plan = -1; seen = 0; intest = 1; next }
+/^VMAPDEMO: test-end /		{
+	split($4, a, "="); rc = a[2]
+	if (plan < 0 && rc != 4) { fail(cur ": no KTAP plan (rc=" rc ")") }
+	else if (seen < plan) { fail(cur ": " plan - seen " tests missing (crash? rc=" rc ")"); failed += plan - seen }
+	if (rc != 0 && rc != 4 && !curfail) fail(cur ": exited " rc " without a failed test")
+	if (rc == 124) fail(cur ": timed out")
+	intest = 0; curfail = 0; next
+}
+intest && /^1\.\.[0-9]+/	{ plan = substr($0, 4) + 0; next }
+intest && /^ok [0-9]+ /		{ seen++; if ($0 ~ /# *SKIP/) skipped++; else passed++; next }
+intest && /^not ok [0-9]+ /	{ seen++; failed++; curfail = 1; fail($0); next }
+/^\[ *[0-9]+\.[0-9]+\]/ && /(BUG:|WARNING:|Oops|general protection fault|KASAN|KFENCE|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|sleeping function called from invalid context|Bad page|Bad rss-counter|unreferenced object|kernel BUG|soft lockup|hard LOCKUP|blocked for more than|rcu_sched self-detected|list_add corruption|list_del corruption|Kernel panic)/ {
+	fail("kernel splat: " $0)
+}
+END {
+	if (!booted) fail("guest never reached init (qemu rc=" qrc ")")
+	else if (!ended) fail("guest did not finish: hung or crashed (watchdog/qemu rc=" qrc ")")
+	else if (endstatus != "status=ok") fail("guest reported " endstatus)
+	if (mode == "check" && passed + failed == 0) fail("no test ran")
+	for (i = 1; i <= nf; i++) print "FAIL " failures[i]
+	printf "COUNTS %d %d %d %d\n", passed + 0, failed + 0, skipped + 0, nf
+}' "$log")
+
+echo "$summary" | grep '^FAIL ' | sed 's/^FAIL /  vm: FAIL: /' | head -40
+set -- $(echo "$summary" | sed -n 's/^COUNTS //p')
+passed=$1 failed=$2 skipped=$3 problems=$4
+[ -n "$result" ] && echo "$passed $failed $skipped $problems" >"$result"
+if [ "$mode" = check ]; then
+	echo "  $kernel: $passed passed, $failed failed, $skipped skipped (log: $log)"
+fi
+[ "$problems" -eq 0 ]
