@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pages.c - a sparse array of driver-owned pages, indexed by page offset.
+ *
+ * This is the memory behind a /dev/vmapdemo shared object and behind a store:
+ * an xarray from pgoff to an order-0 page on which the array holds one
+ * reference. A page is allocated on first use, zero-filled and charged to the
+ * memory cgroup of the task that caused the allocation; it is never put in a
+ * page cache (page->mapping stays NULL) nor on an LRU.
+ */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/xarray.h>
+
+#include "vmapdemo.h"
+
+/*
+ * GFP_HIGHUSER, not _MOVABLE: these pages are mapped from a driver and cannot
+ * be migrated. __GFP_ZERO costs nothing extra where init_on_alloc is on
+ * (Debian's default): the page is zeroed once either way.
+ */
+#define VD_PAGES_GFP	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT)
+
+void vd_pages_init(struct vd_pages *pa)
+{
+	xa_init(&pa->xa);
+	atomic_long_set(&pa->nr, 0);
+}
+
+/**
+ * vd_pages_lookup() - the page at @index, with a reference, or NULL
+ * @pa: the array
+ * @index: page offset
+ */
+struct page *vd_pages_lookup(struct vd_pages *pa, pgoff_t index)
+{
+	struct page *page;
+
+	xa_lock(&pa->xa);
+	page = xa_load(&pa->xa, index);
+	if (page)
+		get_page(page);
+	xa_unlock(&pa->xa);
+	return page;
+}
+
+/**
+ * vd_pages_get() - the page at @index, allocated zero-filled if absent
+ * @pa: the array
+ * @index: page offset
+ * @allocated: set to true if this call allocated the page
+ *
+ * Context: may sleep.
+ * Return: the page with a reference for the caller, or ERR_PTR(-ENOMEM).
+ */
+struct page *vd_pages_get(struct vd_pages *pa, pgoff_t index, bool *allocated)
+{
+	struct page *page, *old;
+
+	*allocated = false;
+	page = vd_pages_lookup(pa, index);
+	if (page)
+		return page;
+
+	page = alloc_page(VD_PAGES_GFP);
+	if (!page)
+		return ERR_PTR(-ENOMEM);
+
+	xa_lock(&pa->xa);
+	old = __xa_cmpxchg(&pa->xa, index, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (unlikely(old)) {
+		/* Lost a race with another fault, or no memory for the node. */
+		if (!xa_is_err(old))
+			get_page(old);
+		xa_unlock(&pa->xa);
+		__free_page(page);
+		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
+	}
+	get_page(page);
+	atomic_long_inc(&pa->nr);
+	xa_unlock(&pa->xa);
+	*allocated = true;
+	return page;
+}
+
+/**
+ * vd_pages_remove_range() - drop the array's pages in [@first, @last]
+ * @pa: the array
+ * @first: first page offset
+ * @last: last page offset (inclusive)
+ *
+ * A page still mapped or pinned elsewhere lives on until its last reference
+ * goes; the array forgets it now.
+ *
+ * Return: the number of pages removed.
+ */
+unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
+				    pgoff_t last)
+{
+	XA_STATE(xas, &pa->xa, first);
+	unsigned long n = 0;
+	struct page *page;
+
+	xas_lock(&xas);
+	xas_for_each(&xas, page, last) {
+		xas_store(&xas, NULL);
+		put_page(page);
+		n++;
+		if (need_resched()) {
+			xas_pause(&xas);
+			xas_unlock(&xas);
+			cond_resched();
+			xas_lock(&xas);
+		}
+	}
+	xas_unlock(&xas);
+	atomic_long_sub(n, &pa->nr);
+	return n;
+}
+
+/**
+ * vd_pages_destroy() - drop every page and free the array's nodes
+ * @pa: the array
+ *
+ * Return: the number of pages removed.
+ */
+unsigned long vd_pages_destroy(struct vd_pages *pa)
+{
+	unsigned long n = vd_pages_remove_range(pa, 0, ULONG_MAX);
+
+	xa_destroy(&pa->xa);
+	return n;
+}
