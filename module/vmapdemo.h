@@ -5,11 +5,68 @@
 #ifndef _VMAPDEMO_H
 #define _VMAPDEMO_H
 
+#include <linux/atomic.h>
 #include <linux/fs.h>
-#include <linux/miscdevice.h>
+#include <linux/mm_types.h>
+#include <linux/xarray.h>
 
 #include "compat.h"
 
-#define VMAPDEMO_VERSION	"0.1.0"
+#define VMAPDEMO_VERSION	"0.2.0"
+
+/**
+ * struct vd_pages - a sparse array of driver-owned, zero-filled pages
+ * @xa: page offset -> struct page; the array holds one reference on each
+ *	page. Its xa_lock protects lookups against removal.
+ * @nr: pages currently in @xa
+ */
+struct vd_pages {
+	struct xarray xa;
+	atomic_long_t nr;
+};
+
+void vd_pages_init(struct vd_pages *pa);
+struct page *vd_pages_lookup(struct vd_pages *pa, pgoff_t index);
+struct page *vd_pages_get(struct vd_pages *pa, pgoff_t index, bool *allocated);
+unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
+				    pgoff_t last);
+unsigned long vd_pages_destroy(struct vd_pages *pa);
+
+/**
+ * struct vd_stats - counters of /dev/vmapdemo, reported by
+ * VMAPDEMO_IOC_GET_STATS. Each is an independent atomic counter; a reader
+ * sees each value exactly but not a snapshot of all of them together.
+ */
+struct vd_stats {
+	atomic64_t faults_read;
+	atomic64_t faults_write;
+	atomic64_t faults_cow;
+	atomic64_t faults_sigbus;
+	atomic64_t pages_alloc;
+	atomic64_t pages_freed;
+	atomic64_t objects_live;
+	atomic64_t objects_created;
+	atomic64_t mappings_live;
+};
+
+extern struct vd_stats vd_stats;
+
+/* main.c */
+int vd_ioctl_arg_in(void *karg, size_t ksize, size_t minsize,
+		    void __user *uarg, u32 *usize);
+int vd_ioctl_arg_out(void __user *uarg, u32 usize, const void *karg,
+		     size_t ksize);
+
+/* pseudofs.c */
+int vd_fs_init(void);
+void vd_fs_exit(void);
+struct inode *vd_fs_new_inode(void);
+struct file *vd_fs_new_file(struct inode *inode, const char *name, int flags,
+			    const struct file_operations *fops, void *priv);
+
+/* zero.c */
+int vd_zero_init(void);
+void vd_zero_exit(void);
+int vd_zero_mmap(struct file *file, struct vm_area_struct *vma);
 
 #endif /* _VMAPDEMO_H */

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zero.c - /dev/zero's mmap semantics through vmapdemo's own fault handlers.
+ *
+ * MAP_PRIVATE: every page reads as zero and a write gets a private copy.
+ * Read faults map one module-owned zero page read-only, so reading an
+ * untouched page costs no memory (as anonymous memory shares the zero page);
+ * a write fault is a copy-on-write of that page done by the core
+ * (do_cow_fault()/wp_page_copy()), so the copy is an ordinary anonymous page.
+ * Private mappings have no end: mremap() may grow them, like /dev/zero's.
+ *
+ * MAP_SHARED: every mmap() call creates a new object (struct vd_zobj), sized
+ * to the mapping and shared only with the VMAs copied from this one (fork,
+ * split, mremap). Its pages are allocated on first touch and freed when the
+ * object goes. As shmem_zero_setup() does for /dev/zero, the VMA gets a file
+ * of its own for the object: a later mmap() of the device can then never be
+ * merged into this VMA (6.12 merges an adjacent VMA of the same file without
+ * calling ->mmap), and /proc/pid/maps shows "/dev/vmapdemo (deleted)".
+ * Like the shmem object behind /dev/zero, the object's size is the length of
+ * the mapping and its pages are indexed by file offset: a page whose pgoff
+ * is at or beyond that size (a mapping grown by mremap(), or one made at a
+ * non-zero offset) gets SIGBUS.
+ *
+ * Sharing is decided on VM_MAYSHARE: for an O_RDONLY fd the core clears
+ * VM_SHARED from a MAP_SHARED mapping, which is still a shared mapping.
+ *
+ * Locking: ->fault and ->close run under mmap_lock held for read, or (on
+ * 6.12) under the per-VMA lock only: ->map_pages exists for that (see
+ * vd_zero_map_pages()). Neither handler touches anything but its own
+ * object, whose page array has its own lock (struct vd_pages).
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/kref.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include <linux/vmapdemo.h>
+
+#include "vmapdemo.h"
+
+/**
+ * struct vd_zobj - the object behind one MAP_SHARED mmap of /dev/vmapdemo
+ * @ref: one reference for the object's file and one per VMA mapping it
+ * @pages: its pages, allocated on first touch
+ * @nr_pages: size in pages, fixed at mmap time
+ */
+struct vd_zobj {
+	struct kref ref;
+	struct vd_pages pages;
+	pgoff_t nr_pages;
+};
+
+/* The page every untouched private page maps; never written. */
+static struct page *vd_zero_page;
+
+static void vd_zobj_free(struct kref *ref)
+{
+	struct vd_zobj *obj = container_of(ref, struct vd_zobj, ref);
+
+	atomic64_add(vd_pages_destroy(&obj->pages), &vd_stats.pages_freed);
+	atomic64_dec(&vd_stats.objects_live);
+	kfree(obj);
+}
+
+static void vd_zobj_put(struct vd_zobj *obj)
+{
+	kref_put(&obj->ref, vd_zobj_free);
+}
+
+/*
+ * ->map_pages: fault-around. Driver-owned pages cannot be mapped from here
+ * with exported helpers (it runs under RCU and must not sleep), so it maps
+ * nothing and the fault goes on to ->fault. Its presence is what lets 6.12
+ * run ->fault under the per-VMA lock instead of retrying under mmap_lock
+ * (vmf_can_call_fault()); our handlers need nothing of mmap_lock.
+ */
+static vm_fault_t vd_zero_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
+				    pgoff_t end_pgoff)
+{
+	return 0;
+}
+
+static void vd_count_fault(struct vm_fault *vmf)
+{
+	if (!(vmf->flags & FAULT_FLAG_WRITE))
+		atomic64_inc(&vd_stats.faults_read);
+	else if (vmf->vma->vm_flags & VM_MAYSHARE)
+		atomic64_inc(&vd_stats.faults_write);
+	else
+		atomic64_inc(&vd_stats.faults_cow);
+}
+
+/* --- MAP_PRIVATE ------------------------------------------------------ */
+
+static vm_fault_t vd_zero_private_fault(struct vm_fault *vmf)
+{
+	vd_count_fault(vmf);
+	/*
+	 * A read maps the zero page read-only; a write fault copies it
+	 * (do_cow_fault()), as does a later write to a read-mapped page.
+	 */
+	get_page(vd_zero_page);
+	vmf->page = vd_zero_page;
+	return 0;
+}
+
+static void vd_zero_private_open(struct vm_area_struct *vma)
+{
+	atomic64_inc(&vd_stats.mappings_live);
+}
+
+static void vd_zero_private_close(struct vm_area_struct *vma)
+{
+	atomic64_dec(&vd_stats.mappings_live);
+}
+
+static const struct vm_operations_struct vd_zero_private_vm_ops = {
+	.open		= vd_zero_private_open,
+	.close		= vd_zero_private_close,
+	.fault		= vd_zero_private_fault,
+	.map_pages	= vd_zero_map_pages,
+};
+
+/* --- MAP_SHARED ------------------------------------------------------- */
+
+static vm_fault_t vd_zero_shared_fault(struct vm_fault *vmf)
+{
+	struct vd_zobj *obj = vmf->vma->vm_private_data;
+	struct page *page;
+	bool allocated;
+
+	/* Checked on every fault: mremap() can grow the VMA past the object. */
+	if (vmf->pgoff >= obj->nr_pages) {
+		atomic64_inc(&vd_stats.faults_sigbus);
+		return VM_FAULT_SIGBUS;
+	}
+	vd_count_fault(vmf);
+	page = vd_pages_get(&obj->pages, vmf->pgoff, &allocated);
+	if (IS_ERR(page))
+		return vmf_error(PTR_ERR(page));
+	if (allocated)
+		atomic64_inc(&vd_stats.pages_alloc);
+	/* Our reference becomes the PTE's; the core locks the page. */
+	vmf->page = page;
+	return 0;
+}
+
+static void vd_zero_shared_open(struct vm_area_struct *vma)
+{
+	struct vd_zobj *obj = vma->vm_private_data;
+
+	kref_get(&obj->ref);
+	atomic64_inc(&vd_stats.mappings_live);
+}
+
+static void vd_zero_shared_close(struct vm_area_struct *vma)
+{
+	atomic64_dec(&vd_stats.mappings_live);
+	vd_zobj_put(vma->vm_private_data);
+}
+
+static const struct vm_operations_struct vd_zero_shared_vm_ops = {
+	.open		= vd_zero_shared_open,
+	.close		= vd_zero_shared_close,
+	.fault		= vd_zero_shared_fault,
+	.map_pages	= vd_zero_map_pages,
+};
+
+static int vd_zobj_release(struct inode *inode, struct file *file)
+{
+	vd_zobj_put(file->private_data);
+	return 0;
+}
+
+/*
+ * The object's file is only ever reached through its VMAs: msync(MS_SYNC)
+ * calls ->fsync (a no-op, as for /dev/zero's shmem object).
+ */
+static const struct file_operations vd_zobj_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vd_zobj_release,
+	.fsync		= noop_fsync,
+	.llseek		= noop_llseek,
+};
+
+static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
+{
+	struct vd_zobj *obj;
+	struct inode *inode;
+	struct file *ofile;
+	int ret;
+
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return -ENOMEM;
+	kref_init(&obj->ref);
+	vd_pages_init(&obj->pages);
+	obj->nr_pages = vma_pages(vma);
+
+	inode = vd_fs_new_inode();
+	if (IS_ERR(inode)) {
+		ret = PTR_ERR(inode);
+		goto err_free;
+	}
+	i_size_write(inode, (loff_t)obj->nr_pages << PAGE_SHIFT);
+
+	ofile = vd_fs_new_file(inode, "dev/" VMAPDEMO_DEV_NAME,
+			       file->f_flags & O_ACCMODE, &vd_zobj_fops, obj);
+	if (IS_ERR(ofile)) {
+		ret = PTR_ERR(ofile);
+		goto err_iput;
+	}
+	atomic64_inc(&vd_stats.objects_live);
+	atomic64_inc(&vd_stats.objects_created);
+
+	/* The file now owns the initial reference; the VMA takes another. */
+	kref_get(&obj->ref);
+	vma->vm_private_data = obj;
+	vma->vm_ops = &vd_zero_shared_vm_ops;
+	vma_set_file(vma, ofile);
+	fput(ofile);
+	atomic64_inc(&vd_stats.mappings_live);
+	return 0;
+
+err_iput:
+	iput(inode);
+err_free:
+	kfree(obj);
+	return ret;
+}
+
+/**
+ * vd_zero_mmap() - ->mmap of /dev/vmapdemo
+ * @file: the device file
+ * @vma: the new VMA
+ *
+ * Changes no vm_flags: 6.12 would then try to merge the VMA again after
+ * ->mmap and could free it without ->close.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vd_zero_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (vma->vm_flags & VM_MAYSHARE)
+		return vd_zero_mmap_shared(file, vma);
+
+	vma->vm_ops = &vd_zero_private_vm_ops;
+	atomic64_inc(&vd_stats.mappings_live);
+	return 0;
+}
+
+int vd_zero_init(void)
+{
+	vd_zero_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	return vd_zero_page ? 0 : -ENOMEM;
+}
+
+void vd_zero_exit(void)
+{
+	/* A pipe may still hold it (vmsplice): drop only our reference. */
+	put_page(vd_zero_page);
+}
