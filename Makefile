@@ -7,6 +7,7 @@
 #   make demo            run the narrated demo in the 6.12 test VM
 #   make vm-shell        a shell in the test VM with the module loaded
 #   make selftests       build the selftests for this host
+#   make lint            checkpatch, sparse, W=1, coccicheck, uapi and kernel-doc
 #   make modules_install install into /lib/modules/$(KVER)/updates
 #   make clean
 
@@ -33,6 +34,9 @@ clean:
 deps:
 	scripts/deps.sh base
 
+lint:
+	scripts/lint.sh
+
 KSFT_DIR ?= $(shell scripts/ksrc.sh)/tools/testing/selftests
 
 selftests:
@@ -51,4 +55,4 @@ vm-shell:
 	scripts/vm.sh --kernel $$(scripts/kernels.sh $${VM_KERNEL:-6.12}) --mode shell \
 		--ko $$ko --tests build/selftests
 
-.PHONY: all modules modules_install clean deps selftests check demo vm-shell
+.PHONY: all modules modules_install clean deps selftests check lint demo vm-shell
