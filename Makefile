@@ -11,6 +11,8 @@
 #   make install         build, install into /lib/modules/$(KVER)/updates, depmod
 #   make modules_install install only (kbuild's target; no depmod)
 #   make install-headers install the uapi header into $(PREFIX)/include/linux
+#   make dkms-src        copy the DKMS source tree to /usr/src/vmapdemo-$(VERSION)
+#   make dkms-check      dkms add/build/install/remove in throwaway trees
 #   make clean
 #
 # KVER (default: KERNELRELEASE as DKMS passes it, else `uname -r`) or KDIR
@@ -32,6 +34,14 @@ PREFIX ?= /usr/local
 INCLUDEDIR ?= $(PREFIX)/include
 INSTALL ?= install
 DEPMOD ?= depmod
+
+VERSION := $(shell sed -n \
+	's/^\#define[[:space:]]*VMAPDEMO_VERSION[[:space:]]*"\([^"]*\)".*/\1/p' \
+	module/vmapdemo.h)
+DKMS_SRC ?= $(DESTDIR)/usr/src/vmapdemo-$(VERSION)
+# Exactly what a DKMS build needs: no selftests, scripts or build products.
+DKMS_FILES = Makefile Kbuild dkms.conf module/Kbuild \
+	$(filter-out %.mod.c,$(wildcard module/*.[ch])) $(wildcard uapi/linux/*.h)
 
 # Debian's header packages enable CONFIG_MODULE_SIG_ALL but ship no signing
 # key, so modules_install would print SSL errors and carry on unsigned.
@@ -61,10 +71,22 @@ install-headers:
 
 headers_install: install-headers
 
+dkms-src:
+	@test -n "$(VERSION)" || { echo "no VMAPDEMO_VERSION in module/vmapdemo.h" >&2; exit 1; }
+	rm -rf $(DKMS_SRC)
+	$(INSTALL) -d $(DKMS_SRC)
+	cp --parents $(DKMS_FILES) $(DKMS_SRC)/
+
+dkms-check:
+	scripts/dkms-check.sh
+
+# The selftests need the extracted linux-source tree; a copy of the sources
+# without selftests/ (DKMS's) must not extract it just to clean.
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		find module -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
-	-$(MAKE) -s -C selftests clean KSFT_DIR=$(KSFT_DIR) 2>/dev/null
+	$(if $(wildcard selftests/Makefile),-$(MAKE) -s -C selftests clean \
+		KSFT_DIR=$(KSFT_DIR) 2>/dev/null)
 	rm -rf build
 
 deps:
@@ -92,4 +114,4 @@ vm-shell:
 		--ko $$ko --tests build/selftests
 
 .PHONY: all modules modules_install clean deps selftests check lint demo vm-shell
-.PHONY: install install-headers headers_install
+.PHONY: install install-headers headers_install dkms-src dkms-check

@@ -10,6 +10,7 @@
 #   uapi-header  C90 and C++ self-containment, double inclusion, SPDX note,
 #                and no #include but <linux/types.h> and <linux/ioctl.h>
 #   kernel-doc   kernel-doc -none -Wall on the uapi header and module sources
+#   dkms.conf    PACKAGE_VERSION equals VMAPDEMO_VERSION in module/vmapdemo.h
 #
 # It prints one line per tool with its finding count, then a summary line,
 # and exits non-zero if anything was found. Sources are picked up by glob, so
@@ -204,6 +205,22 @@ kd_log=$out/kernel-doc.log
 grep -iE 'warning:|error:' "$kd_log" >"$out/kernel-doc.findings"
 report kernel-doc "$(count_lines "$out/kernel-doc.findings")" \
 	"(-none -Wall, $((${#usrc[@]} + ${#msrc[@]})) files)" "$out/kernel-doc.findings"
+
+# --- dkms.conf ---------------------------------------------------------------
+# DKMS reads the version from dkms.conf alone; modinfo shows the module's.
+dk_find=$out/dkms.findings
+: >"$dk_find"
+mver=$(sed -n 's/^#define[[:space:]]*VMAPDEMO_VERSION[[:space:]]*"\([^"]*\)".*/\1/p' \
+	module/vmapdemo.h)
+if [ -f dkms.conf ]; then
+	dver=$(sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' dkms.conf)
+	if [ -z "$mver" ] || [ "$dver" != "$mver" ]; then
+		echo "dkms.conf: PACKAGE_VERSION=\"$dver\" but" \
+			"module/vmapdemo.h: VMAPDEMO_VERSION \"$mver\"" >"$dk_find"
+	fi
+fi
+report dkms.conf "$(count_lines "$dk_find")" \
+	"(PACKAGE_VERSION ${dver:-none}, VMAPDEMO_VERSION ${mver:-none})" "$dk_find"
 
 # --- summary -----------------------------------------------------------------
 if [ "$total" -ne 0 ]; then
