@@ -7,14 +7,49 @@
 #   make demo            run the narrated demo in the 6.12 test VM
 #   make vm-shell        a shell in the test VM with the module loaded
 #   make selftests       build the selftests for this host
-#   make modules_install install into /lib/modules/$(KVER)/updates
+#   make lint            checkpatch, sparse, W=1, coccicheck, uapi and kernel-doc
+#   make install         build, install into /lib/modules/$(KVER)/updates, depmod
+#   make modules_install install only (kbuild's target; no depmod)
+#   make install-headers install the uapi header into $(PREFIX)/include/linux
+#   make dkms-src        copy the DKMS source tree to /usr/src/vmapdemo-$(VERSION)
+#   make dkms-check      dkms add/build/install/remove in throwaway trees
 #   make clean
+#
+# KVER (default: KERNELRELEASE as DKMS passes it, else `uname -r`) or KDIR
+# select the kernel. DESTDIR stages an install for packaging: the module goes
+# to $(DESTDIR)/lib/modules/... (INSTALL_MOD_PATH) and depmod is left to the
+# package, the header to $(DESTDIR)$(PREFIX)/include/linux.
 
-KVER ?= $(shell uname -r)
+KVER ?= $(if $(KERNELRELEASE),$(KERNELRELEASE),$(shell uname -r))
 KDIR ?= /lib/modules/$(KVER)/build
 KVERS ?= 6.1 6.12
-INSTALL_MOD_DIR ?= updates
 export KVERS
+
+# 6.1 defaults INSTALL_MOD_DIR to "extra" for M= builds, 6.12 to "updates":
+# always pass it. kbuild keeps the module's path inside the tree, so the
+# result is updates/module/vmapdemo.ko (.ko.xz on 6.12, which compresses).
+INSTALL_MOD_DIR ?= updates
+INSTALL_MOD_PATH ?= $(DESTDIR)
+PREFIX ?= /usr/local
+INCLUDEDIR ?= $(PREFIX)/include
+INSTALL ?= install
+DEPMOD ?= depmod
+
+VERSION := $(shell sed -n \
+	's/^\#define[[:space:]]*VMAPDEMO_VERSION[[:space:]]*"\([^"]*\)".*/\1/p' \
+	module/vmapdemo.h)
+DKMS_SRC ?= $(DESTDIR)/usr/src/vmapdemo-$(VERSION)
+# Exactly what a DKMS build needs: no selftests, scripts or build products.
+DKMS_FILES = Makefile Kbuild dkms.conf module/Kbuild \
+	$(filter-out %.mod.c,$(wildcard module/*.[ch])) $(wildcard uapi/linux/*.h)
+
+# Debian's header packages enable CONFIG_MODULE_SIG_ALL but ship no signing
+# key, so modules_install would print SSL errors and carry on unsigned.
+# Only try to sign when the kernel tree has its key (a self-built kernel);
+# see Documentation/install.rst for signing with your own (MOK) key.
+MODINST_ARGS = INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+	$(if $(INSTALL_MOD_PATH),INSTALL_MOD_PATH=$(INSTALL_MOD_PATH)) \
+	$(if $(wildcard $(KDIR)/certs/signing_key.x509),,CONFIG_MODULE_SIG_ALL=)
 
 all: modules
 
@@ -22,16 +57,43 @@ modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 modules_install:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(MODINST_ARGS) modules_install
 
+# Debian's headers have no System.map, so kbuild skips depmod: run it here
+# for a live install. A staged (DESTDIR) install leaves it to the package.
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(MODINST_ARGS) modules_install
+	$(if $(INSTALL_MOD_PATH),,$(DEPMOD) -a $(KVER))
+
+install-headers:
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/linux
+	$(INSTALL) -m 0644 $(wildcard uapi/linux/*.h) $(DESTDIR)$(INCLUDEDIR)/linux/
+
+headers_install: install-headers
+
+dkms-src:
+	@test -n "$(VERSION)" || { echo "no VMAPDEMO_VERSION in module/vmapdemo.h" >&2; exit 1; }
+	rm -rf $(DKMS_SRC)
+	$(INSTALL) -d $(DKMS_SRC)
+	cp --parents $(DKMS_FILES) $(DKMS_SRC)/
+
+dkms-check:
+	scripts/dkms-check.sh
+
+# The selftests need the extracted linux-source tree; a copy of the sources
+# without selftests/ (DKMS's) must not extract it just to clean.
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		find module -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
-	-$(MAKE) -s -C selftests clean KSFT_DIR=$(KSFT_DIR) 2>/dev/null
+	$(if $(wildcard selftests/Makefile),-$(MAKE) -s -C selftests clean \
+		KSFT_DIR=$(KSFT_DIR) 2>/dev/null)
 	rm -rf build
 
 deps:
 	scripts/deps.sh base
+
+lint:
+	scripts/lint.sh
 
 KSFT_DIR ?= $(shell scripts/ksrc.sh)/tools/testing/selftests
 
@@ -51,4 +113,5 @@ vm-shell:
 	scripts/vm.sh --kernel $$(scripts/kernels.sh $${VM_KERNEL:-6.12}) --mode shell \
 		--ko $$ko --tests build/selftests
 
-.PHONY: all modules modules_install clean deps selftests check demo vm-shell
+.PHONY: all modules modules_install clean deps selftests check lint demo vm-shell
+.PHONY: install install-headers headers_install dkms-src dkms-check
