@@ -28,9 +28,11 @@ void vd_pages_init(struct vd_pages *pa)
 }
 
 /**
- * vd_pages_lookup() - the page at @index, with a reference, or NULL
+ * vd_pages_lookup() - the page at @index, if present
  * @pa: the array
  * @index: page offset
+ *
+ * Return: the page with a reference for the caller, or NULL.
  */
 struct page *vd_pages_lookup(struct vd_pages *pa, pgoff_t index)
 {

@@ -32,10 +32,11 @@ unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
 				    pgoff_t last);
 unsigned long vd_pages_destroy(struct vd_pages *pa);
 
-/**
- * struct vd_stats - counters of /dev/vmapdemo, reported by
- * VMAPDEMO_IOC_GET_STATS. Each is an independent atomic counter; a reader
- * sees each value exactly but not a snapshot of all of them together.
+/*
+ * Counters of /dev/vmapdemo, reported by VMAPDEMO_IOC_GET_STATS: each field
+ * is documented with its twin in struct vmapdemo_stats (uapi). Each is an
+ * independent atomic counter; a reader sees each value exactly but not a
+ * snapshot of all of them together.
  */
 struct vd_stats {
 	atomic64_t faults_read;
