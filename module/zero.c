@@ -206,6 +206,13 @@ static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 		goto err_free;
 	}
 	i_size_write(inode, (loff_t)obj->nr_pages << PAGE_SHIFT);
+	/*
+	 * Unlinked, like shmem_zero_setup()'s file: a core dump writes out a
+	 * shared mapping whose inode has no links as anonymous shared memory
+	 * (coredump_filter bit 1, on by default), one with links as a shared
+	 * file mapping (bit 3, off by default).
+	 */
+	clear_nlink(inode);
 
 	ofile = vd_fs_new_file(inode, "dev/" VMAPDEMO_DEV_NAME,
 			       file->f_flags & O_ACCMODE, &vd_zobj_fops, obj);
