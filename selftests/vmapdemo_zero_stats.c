@@ -184,6 +184,50 @@ TEST(freed_when_process_exits)
 }
 
 /*
+ * Large objects are freed completely. Freeing walks the page array and
+ * yields the CPU now and then; a walk that resumed badly after emptying a
+ * node of the array (xas_pause() after the node was freed) skipped up to 63
+ * pages, which leaked. Many pages per object make such yields likely.
+ */
+TEST(large_objects_freed_completely)
+{
+	const size_t len = 64UL << 20;
+	const int rounds = 8;
+	struct vmapdemo_stats st0, st1;
+	pid_t burner[2];
+	int fd, round, i;
+
+	REQUIRE_DEVICE();
+	fd = open(VMAPDEMO_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	/* Runnable competitors on every CPU, so that the freeing must yield. */
+	for (i = 0; i < 2; i++) {
+		burner[i] = fork();
+		ASSERT_LE(0, burner[i]);
+		if (burner[i] == 0)
+			for (;;)
+				;
+	}
+	GET_STATS(&st0);
+	for (round = 0; round < rounds; round++) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+		ASSERT_NE(MAP_FAILED, p);
+		memset(p, 1, len);
+		ASSERT_EQ(0, munmap(p, len));
+	}
+	for (i = 0; i < 2; i++) {
+		kill(burner[i], SIGKILL);
+		vd_wait(burner[i]);
+	}
+	GET_STATS(&st1);
+	EXPECT_EQ(st0.pages_alloc + rounds * (len / 4096), st1.pages_alloc);
+	EXPECT_EQ(vd_live_pages(&st0), vd_live_pages(&st1));
+	EXPECT_EQ(st0.objects_live, st1.objects_live);
+	close(fd);
+}
+
+/*
  * The object follows its VMAs: ->open is not called for the first VMA
  * (mmap counts it), but is for fork, split and mremap copies; ->close for
  * each VMA that goes. The object lives until its last VMA goes.
