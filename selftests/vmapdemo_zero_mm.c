@@ -8,10 +8,12 @@
  */
 #define _GNU_SOURCE
 #include <elf.h>
+#include <linux/io_uring.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -377,6 +379,153 @@ TEST_F(mm, ptrace_peek_poke)
 	EXPECT_EQ(0, pr[1]);
 	munmap(sh, ps);
 	munmap(pr, ps);
+}
+
+/* --- long-term GUP pins (io_uring fixed buffers) ------------------- */
+
+struct vd_uring {
+	int fd;
+	unsigned int *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	void *sq_ring, *cq_ring;
+	size_t sq_len, cq_len, sqes_len;
+};
+
+static int vd_uring_init(struct vd_uring *r)
+{
+	struct io_uring_params p = { 0 };
+
+	memset(r, 0, sizeof(*r));
+	r->fd = syscall(__NR_io_uring_setup, 4, &p);
+	if (r->fd < 0)
+		return -errno;
+	r->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
+	r->cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	r->sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
+	r->sq_ring = mmap(NULL, r->sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+			  r->fd, IORING_OFF_SQ_RING);
+	r->cq_ring = mmap(NULL, r->cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+			  r->fd, IORING_OFF_CQ_RING);
+	r->sqes = mmap(NULL, r->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		       r->fd, IORING_OFF_SQES);
+	if (r->sq_ring == MAP_FAILED || r->cq_ring == MAP_FAILED || r->sqes == MAP_FAILED)
+		return -ENOMEM;
+	r->sq_tail = r->sq_ring + p.sq_off.tail;
+	r->sq_mask = r->sq_ring + p.sq_off.ring_mask;
+	r->sq_array = r->sq_ring + p.sq_off.array;
+	r->cq_head = r->cq_ring + p.cq_off.head;
+	r->cq_tail = r->cq_ring + p.cq_off.tail;
+	r->cq_mask = r->cq_ring + p.cq_off.ring_mask;
+	r->cqes = r->cq_ring + p.cq_off.cqes;
+	return 0;
+}
+
+static void vd_uring_exit(struct vd_uring *r)
+{
+	munmap(r->sq_ring, r->sq_len);
+	munmap(r->cq_ring, r->cq_len);
+	munmap(r->sqes, r->sqes_len);
+	close(r->fd);
+}
+
+/* One IORING_OP_WRITE_FIXED of fixed buffer 0 to fd; its result. */
+static int vd_uring_write_fixed(struct vd_uring *r, int fd, void *buf, unsigned int len)
+{
+	unsigned int tail = *r->sq_tail, idx = tail & *r->sq_mask, head;
+	struct io_uring_sqe *sqe = &r->sqes[idx];
+	int res;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_WRITE_FIXED;
+	sqe->fd = fd;
+	sqe->addr = (unsigned long)buf;
+	sqe->len = len;
+	sqe->off = 0;
+	sqe->buf_index = 0;
+	r->sq_array[idx] = idx;
+	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return -errno;
+	head = *r->cq_head;
+	if (head == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
+		return -EAGAIN;
+	res = r->cqes[head & *r->cq_mask].res;
+	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
+	return res;
+}
+
+/*
+ * cow.c test_iouring: a writable long-term pin (io_uring fixed buffer) on
+ * the mapping, then fork(), then the parent modifies its memory. What the
+ * device reads through the pin must be what the parent now sees: fork must
+ * not leave the parent's pinned private pages shared (and later COWed away
+ * from the pin). Shared mappings are pinned object pages and stay so.
+ */
+TEST_F(mm, longterm_pin_across_fork)
+{
+	static const int types[] = { MAP_PRIVATE, MAP_SHARED };
+	long ps = self->pagesize;
+	size_t len = 4 * ps;
+	struct vd_uring r;
+	unsigned int i;
+	int ret;
+
+	ret = vd_uring_init(&r);
+	if (ret)
+		SKIP(return, "io_uring unavailable: %s", strerror(-ret));
+	for (i = 0; i < 2; i++) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, types[i], self->fd, 0);
+		struct iovec iov = { .iov_base = p, .iov_len = len };
+		char *got = malloc(len);
+		int mfd = memfd_create("vd-pin", MFD_CLOEXEC);
+		pid_t pid;
+
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_LE(0, mfd);
+		memset(p, 0x11, len);
+		ret = syscall(__NR_io_uring_register, r.fd, IORING_REGISTER_BUFFERS, &iov, 1);
+		if (ret && errno == EOPNOTSUPP) {
+			/* Both devices alike: 6.1's io_pin_pages() refuses any VMA with a vm_file. */
+			close(mfd);
+			munmap(p, len);
+			vd_uring_exit(&r);
+			SKIP(return, "io_uring refuses fixed buffers in file-backed VMAs (6.1), /dev/zero's included");
+		}
+		ASSERT_EQ(0, ret) TH_LOG("register buffers: %s", strerror(errno));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			/* The child writes its inherited copy (or the shared pages). */
+			memset(p, types[i] == MAP_SHARED ? 0x22 : 0x33, len / 2);
+			_exit(0);
+		}
+		ASSERT_EQ(0, vd_wait(pid));
+		memset(p + len / 2, 0x44, len / 2);
+		ASSERT_EQ((int)len, vd_uring_write_fixed(&r, mfd, p, len));
+		ASSERT_EQ((ssize_t)len, pread(mfd, got, len, 0));
+		EXPECT_EQ(0, memcmp(got, p, len)) TH_LOG("%s: the pin no longer sees the mapping",
+						       types[i] == MAP_SHARED ? "shared" : "private");
+		EXPECT_EQ(types[i] == MAP_SHARED ? 0x22 : 0x11, p[0]);
+		ASSERT_EQ(0, syscall(__NR_io_uring_register, r.fd, IORING_UNREGISTER_BUFFERS,
+				     NULL, 0));
+		close(mfd);
+		free(got);
+		munmap(p, len);
+	}
+	vd_uring_exit(&r);
+}
+
+/*
+ * cow.c's R/O long-term pin tests take the pin through the gup_test debugfs
+ * interface (CONFIG_GUP_TEST): no user-space API takes a read-only
+ * long-term pin otherwise.
+ */
+TEST_F(mm, ro_longterm_pin_across_fork)
+{
+	if (access("/sys/kernel/debug/gup_test", F_OK))
+		SKIP(return, "needs CONFIG_GUP_TEST (/sys/kernel/debug/gup_test), not set in Debian's kernels");
+	SKIP(return, "gup_test present, but this test has no R/O pin driver for it yet");
 }
 
 /* --- core dumps ------------------------------------------------------- */
