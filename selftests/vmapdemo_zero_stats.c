@@ -719,4 +719,107 @@ TEST(userfaultfd_documented)
 	close(uffd);
 }
 
+/* A field (in kB) of the /proc/self/smaps entry of the VMA containing addr. */
+static long smaps_kb(const void *addr, const char *field)
+{
+	unsigned long a = (unsigned long)addr, start, end;
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0;
+	long val = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			if (in)
+				break;
+			in = a >= start && a < end;
+			continue;
+		}
+		if (in && !strncmp(line, field, strlen(field))) {
+			val = strtol(line + strlen(field), NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* A field (in kB) of /proc/meminfo. */
+static long meminfo_kb(const char *field)
+{
+	char buf[4096], *s;
+
+	if (vd_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	s = strstr(buf, field);
+	return s ? strtol(s + strlen(field), NULL, 10) : -1;
+}
+
+/*
+ * Documented differences in accounting: reading untouched private pages
+ * maps the module's zero page, which counts in RSS (/dev/zero maps the
+ * kernel's zero page, which does not); shared pages are not shmem; and
+ * private vmapdemo mappings get no transparent huge pages.
+ */
+TEST(accounting_documented)
+{
+	const char *paths[] = { "/dev/zero", VMAPDEMO_PATH };
+	const size_t len = 4UL << 20;
+	long ps = sysconf(_SC_PAGESIZE);
+	int i;
+
+	REQUIRE_DEVICE();
+	for (i = 0; i < 2; i++) {
+		int fd = open(paths[i], O_RDWR | O_CLOEXEC);
+		long rss, shmem0, shmem1, thp;
+		char *p, *area;
+		size_t off;
+
+		ASSERT_LE(0, fd);
+		/* Private, read only: zero pages. */
+		p = mmap(NULL, 64 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		for (off = 0; off < 64 * (size_t)ps; off += ps)
+			(void)*(volatile char *)(p + off);
+		rss = smaps_kb(p, "Rss:");
+		TH_LOG("%s: 64 private pages read, Rss %ld kB", paths[i], rss);
+		if (i) {
+			EXPECT_EQ(64 * ps / 1024, rss);
+		} else {
+			EXPECT_EQ(0, rss);
+		}
+		munmap(p, 64 * ps);
+
+		/* Shared, written: shmem for /dev/zero, not for vmapdemo. */
+		shmem0 = meminfo_kb("Shmem:");
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		memset(p, 1, len);
+		shmem1 = meminfo_kb("Shmem:");
+		TH_LOG("%s: 4 MiB shared written, Shmem grew by %ld kB", paths[i], shmem1 - shmem0);
+		if (i) {
+			EXPECT_GT(1024, shmem1 - shmem0);
+		} else {
+			EXPECT_LE((long)(len >> 10) - 256, shmem1 - shmem0);
+		}
+		munmap(p, len);
+
+		/* Private, written, 2 MiB aligned: THP for anonymous memory only. */
+		area = mmap(NULL, 2 * len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, area);
+		p = (char *)(((unsigned long)area + (2UL << 20) - 1) & ~((2UL << 20) - 1));
+		ASSERT_EQ(p, mmap(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0));
+		madvise(p, len, MADV_HUGEPAGE);
+		memset(p, 1, len);
+		thp = smaps_kb(p, "AnonHugePages:");
+		TH_LOG("%s: 4 MiB private written, AnonHugePages %ld kB", paths[i], thp);
+		if (i)
+			EXPECT_EQ(0, thp);
+		munmap(area, 2 * len);
+		close(fd);
+	}
+}
+
 TEST_HARNESS_MAIN
