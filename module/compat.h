@@ -12,7 +12,7 @@
 #include <linux/version.h>
 #include <linux/mm.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
 /* 6.3 made vma->vm_flags const and added these helpers (bc292ab00f6c). */
 static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 {

@@ -28,11 +28,11 @@ void vd_pages_init(struct vd_pages *pa)
 }
 
 /**
- * vd_pages_lookup() - the page at @index, if present
+ * vd_pages_lookup() - the page at @index, with a reference, or NULL
  * @pa: the array
  * @index: page offset
  *
- * Return: the page with a reference for the caller, or NULL.
+ * Return: the page with a reference for the caller, or NULL if absent.
  */
 struct page *vd_pages_lookup(struct vd_pages *pa, pgoff_t index)
 {
@@ -108,11 +108,19 @@ unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
 		xas_store(&xas, NULL);
 		put_page(page);
 		n++;
-		if (need_resched()) {
-			xas_pause(&xas);
+		if (need_resched() && xas.xa_index < last) {
+			/*
+			 * Not xas_pause(): when the store above freed the
+			 * node, xas_pause() (6.1, 6.12) steps from the parent
+			 * node without masking the index and skips up to 63
+			 * entries, which then leak. Restart at the next index.
+			 */
+			pgoff_t next = xas.xa_index + 1;
+
 			xas_unlock(&xas);
 			cond_resched();
 			xas_lock(&xas);
+			xas_set(&xas, next);
 		}
 	}
 	xas_unlock(&xas);

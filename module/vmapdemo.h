@@ -32,11 +32,21 @@ unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
 				    pgoff_t last);
 unsigned long vd_pages_destroy(struct vd_pages *pa);
 
-/*
- * Counters of /dev/vmapdemo, reported by VMAPDEMO_IOC_GET_STATS: each field
- * is documented with its twin in struct vmapdemo_stats (uapi). Each is an
- * independent atomic counter; a reader sees each value exactly but not a
- * snapshot of all of them together.
+/**
+ * struct vd_stats - counters of /dev/vmapdemo, reported by
+ * VMAPDEMO_IOC_GET_STATS
+ * @faults_read: ->fault calls for reads, private and shared
+ * @faults_write: ->fault calls for writes on shared mappings
+ * @faults_cow: ->fault calls for writes on private mappings
+ * @faults_sigbus: faults answered with VM_FAULT_SIGBUS
+ * @pages_alloc: pages allocated for shared objects
+ * @pages_freed: pages released by shared objects
+ * @objects_live: shared objects alive
+ * @objects_created: shared objects ever created
+ * @mappings_live: VMAs of /dev/vmapdemo alive
+ *
+ * Locking: none. Each is an independent atomic counter; a reader sees each
+ * value exactly but not a snapshot of all of them together.
  */
 struct vd_stats {
 	atomic64_t faults_read;

@@ -24,10 +24,26 @@
  * Sharing is decided on VM_MAYSHARE: for an O_RDONLY fd the core clears
  * VM_SHARED from a MAP_SHARED mapping, which is still a shared mapping.
  *
- * Locking: ->fault and ->close run under mmap_lock held for read, or (on
- * 6.12) under the per-VMA lock only: ->map_pages exists for that (see
- * vd_zero_map_pages()). Neither handler touches anything but its own
- * object, whose page array has its own lock (struct vd_pages).
+ * The object's inode is unlinked (i_nlink 0) like shmem's: a core dump
+ * then writes the mapping out as anonymous shared memory, as it does for
+ * /dev/zero.
+ *
+ * Deliberate differences from /dev/zero (Documentation/vmapdemo.rst):
+ * MADV_REMOVE on a shared mapping fails with ENODEV (the object's inode is
+ * not S_IFREG, so vfs_fallocate() refuses before any ->fallocate; making it
+ * S_IFREG would expose it to regular-file paths never meant for it, and
+ * a punch-hole would need the invalidate lock and page locks in ->fault);
+ * MADV_FREE and userfaultfd need an anonymous VMA and fail with EINVAL;
+ * a shared object takes no overcommit charge (security_vm_enough_memory_mm()
+ * is not exported), so a mapping larger than RAM succeeds without
+ * MAP_NORESERVE.
+ *
+ * Locking: ->fault runs under mmap_lock held for read, or (on 6.12) under
+ * the per-VMA lock only: ->map_pages exists for that (see
+ * vd_zero_map_pages()). ->open and ->close run with mmap_lock held (fork,
+ * split, mremap, munmap, exit). No handler touches anything but its own
+ * object, whose page array has its own lock (struct vd_pages), and the
+ * atomic counters.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -46,6 +62,12 @@
  * @ref: one reference for the object's file and one per VMA mapping it
  * @pages: its pages, allocated on first touch
  * @nr_pages: size in pages, fixed at mmap time
+ *
+ * Locking: @ref is a kref (->mmap and ->open get, ->close and the file's
+ * ->release put; the last put frees). @nr_pages is written before the
+ * object is published to any VMA and never changes. @pages has its own
+ * lock (the xarray's). No other lock: faults may run concurrently, under
+ * mmap_lock held for read or, on 6.12, under the per-VMA lock only.
  */
 struct vd_zobj {
 	struct kref ref;
@@ -53,7 +75,11 @@ struct vd_zobj {
 	pgoff_t nr_pages;
 };
 
-/* The page every untouched private page maps; never written. */
+/*
+ * The page every untouched private page maps. Set at init, put at exit,
+ * never written (only mapped read-only; writes are COWed by the core), so
+ * it needs no lock. PTEs and pipe buffers (vmsplice) hold references.
+ */
 static struct page *vd_zero_page;
 
 static void vd_zobj_free(struct kref *ref)
@@ -206,6 +232,13 @@ static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 		goto err_free;
 	}
 	i_size_write(inode, (loff_t)obj->nr_pages << PAGE_SHIFT);
+	/*
+	 * Unlinked, like shmem_zero_setup()'s file: a core dump writes out a
+	 * shared mapping whose inode has no links as anonymous shared memory
+	 * (coredump_filter bit 1, on by default), one with links as a shared
+	 * file mapping (bit 3, off by default).
+	 */
+	clear_nlink(inode);
 
 	ofile = vd_fs_new_file(inode, "dev/" VMAPDEMO_DEV_NAME,
 			       file->f_flags & O_ACCMODE, &vd_zobj_fops, obj);

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <linux/vmapdemo.h>
@@ -51,6 +54,131 @@ static inline long long vd_read_ll(const char *path)
 static inline int vd_present(void)
 {
 	return access(VMAPDEMO_PATH, F_OK) == 0;
+}
+
+/* Read the module's counters through any fd of the device; -errno on error. */
+static inline int vd_stats(struct vmapdemo_stats *st)
+{
+	int fd = open(VMAPDEMO_PATH, O_RDONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	if (ioctl(fd, VMAPDEMO_IOC_GET_STATS, st))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Pages the shared objects hold now. */
+static inline long long vd_live_pages(const struct vmapdemo_stats *st)
+{
+	return (long long)(st->pages_alloc - st->pages_freed);
+}
+
+/*
+ * Touch one byte and report what happened: 0, SIGBUS or SIGSEGV. A fault
+ * handler that loops (VM_FAULT_NOPAGE without a PTE) hangs here, which the
+ * harness's watchdog turns into a failure.
+ */
+static sigjmp_buf vd_probe_env;
+
+static inline void vd_probe_handler(int sig)
+{
+	siglongjmp(vd_probe_env, sig);
+}
+
+static inline int vd_probe(volatile char *addr, int write, char val)
+{
+	struct sigaction sa = { .sa_handler = vd_probe_handler }, obus, osegv;
+	int sig;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &obus);
+	sigaction(SIGSEGV, &sa, &osegv);
+	sig = sigsetjmp(vd_probe_env, 1);
+	if (!sig) {
+		if (write)
+			*addr = val;
+		else
+			(void)*addr;
+	}
+	sigaction(SIGBUS, &obus, NULL);
+	sigaction(SIGSEGV, &osegv, NULL);
+	return sig;
+}
+
+/* Does [p, p + len) hold only the byte c? */
+static inline int vd_all(const void *p, size_t len, unsigned char c)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != c)
+			return 0;
+	return 1;
+}
+
+/* The /proc/self/maps line of the mapping that contains addr. */
+static inline int vd_maps_line(const void *addr, char *line, size_t len)
+{
+	unsigned long a = (unsigned long)addr, start, end;
+	FILE *f = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, len, f)) {
+		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
+		    a >= start && a < end) {
+			line[strcspn(line, "\n")] = '\0';
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Two pipes to hand control back and forth between parent and child. */
+struct vd_sync {
+	int to_parent[2];
+	int to_child[2];
+};
+
+static inline int vd_sync_init(struct vd_sync *s)
+{
+	if (pipe(s->to_parent))
+		return -1;
+	if (pipe(s->to_child)) {
+		close(s->to_parent[0]);
+		close(s->to_parent[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static inline void vd_sync_close(struct vd_sync *s)
+{
+	close(s->to_parent[0]);
+	close(s->to_parent[1]);
+	close(s->to_child[0]);
+	close(s->to_child[1]);
+}
+
+static inline int vd_sync_post(int fd)
+{
+	return write(fd, "x", 1) == 1 ? 0 : -1;
+}
+
+static inline int vd_sync_wait(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1 ? 0 : -1;
 }
 
 #endif /* _VMAPDEMO_TEST_H */

@@ -52,8 +52,12 @@
  * @size: (in) sizeof(struct vmapdemo_stats) as the caller knows it
  * @flags: (in) must be 0
  * @faults_read: read faults served, private and shared
- * @faults_write: write faults on shared mappings
- * @faults_cow: write faults on private mappings (the core copies the page)
+ * @faults_write: write faults on shared mappings (a page's first touch by
+ *	a write; a write to a page already mapped for reading is completed
+ *	by the core without a fault of ours)
+ * @faults_cow: write faults on private mappings (the core copies the zero
+ *	page; a write to a page already mapped for reading is copied by the
+ *	core without a fault of ours)
  * @faults_sigbus: faults refused with SIGBUS (past the end of an object)
  * @pages_alloc: pages allocated for shared objects
  * @pages_freed: pages released by shared objects; @pages_alloc minus
