@@ -97,7 +97,7 @@ if [ -f "$done_stamp" ] && [ -f "$bzimage" ] && [ -f "$out/Module.symvers" ]; th
 	exit 0
 fi
 
-say "==> building debug kernel (about 15-25 minutes on 2 cores; log: $log)"
+say "==> building debug kernel (about 10 minutes with -j2; log: $log)"
 start=$(date +%s)
 : >"$log"
 kmake() { make -C "$ksrc" O="$out" "$@" >>"$log" 2>&1; }
