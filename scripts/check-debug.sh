@@ -29,6 +29,10 @@ cd "$top" || exit 1
 append="vmapdemo.debug=1 panic_on_warn=1 oops=panic softlockup_panic=1"
 append="$append hung_task_panic=1 kasan.fault=panic page_table_check=on"
 append="$append debug_pagealloc=on"
+# VM_APPEND: more for the guest's command line, e.g. kfence.sample_interval=0
+# to leave every allocation to KASAN (KFENCE otherwise catches the sampled
+# ones first and reports them as "BUG: KFENCE").
+append="$append ${VM_APPEND:-}"
 
 step() { echo "==> $*"; }
 
