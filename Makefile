@@ -4,6 +4,8 @@
 #
 #   make                 build module/vmapdemo.ko for the running kernel (or KDIR)
 #   make check           build for 6.1 and 6.12, run the selftests in QEMU
+#   make check-debug     the selftests on a KASAN/lockdep/kmemleak debug kernel
+#                        (built once into ~/.cache/vmapdemo, ~20 min)
 #   make demo            run the narrated demo in the 6.12 test VM
 #   make vm-shell        a shell in the test VM with the module loaded
 #   make selftests       build the selftests for this host
@@ -103,6 +105,9 @@ selftests:
 check:
 	scripts/check.sh
 
+check-debug:
+	scripts/check-debug.sh
+
 demo:
 	scripts/demo.sh
 
@@ -113,5 +118,5 @@ vm-shell:
 	scripts/vm.sh --kernel $$(scripts/kernels.sh $${VM_KERNEL:-6.12}) --mode shell \
 		--ko $$ko --tests build/selftests
 
-.PHONY: all modules modules_install clean deps selftests check lint demo vm-shell
+.PHONY: all modules modules_install clean deps selftests check check-debug lint demo vm-shell
 .PHONY: install install-headers headers_install dkms-src dkms-check

@@ -131,15 +131,17 @@ function fail(msg) { failures[++nf] = msg }
 /^VMAPDEMO: kmemleak /		{ split($3, a, "="); if (a[2] != 0) fail("kmemleak: " a[2] " unreferenced objects") }
 /^VMAPDEMO: lockdep /		{ if ($0 ~ /debug_locks: 0/) fail("lockdep turned itself off (it found a problem)") }
 /^VMAPDEMO: end /		{ ended = 1; endstatus = $3 }
-/^VMAPDEMO: test-start /	{ cur = $3; plan = -1; seen = 0; intest = 1; next }
+/^VMAPDEMO: test-start /	{ cur = $3; plan = -1; seen = 0; intest = 1; running = "?"; next }
 /^VMAPDEMO: test-end /		{
 	split($4, a, "="); rc = a[2]
 	if (plan < 0 && rc != 4) { fail(cur ": no KTAP plan (rc=" rc ")") }
 	else if (seen < plan) { fail(cur ": " plan - seen " tests missing (crash? rc=" rc ")"); failed += plan - seen }
 	if (rc != 0 && rc != 4 && !curfail) fail(cur ": exited " rc " without a failed test")
-	if (rc == 124) fail(cur ": timed out")
-	intest = 0; curfail = 0; next
+	# The guest runs busybox timeout, which exits 128+SIGTERM, not 124.
+	if (rc == 124 || rc == 143) fail(cur ": timed out in " running " (killed by the per-test watchdog)")
+	intest = 0; curfail = 0; running = "?"; next
 }
+intest && /^# +RUN /		{ running = $3 }
 intest && /^1\.\.[0-9]+/	{ plan = substr($0, 4) + 0; next }
 intest && /^ok [0-9]+ /		{ seen++; if ($0 ~ /# *SKIP/) skipped++; else passed++; next }
 intest && /^not ok [0-9]+ /	{ seen++; failed++; curfail = 1; fail($0); next }

@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check-debug`: the selftests on a debug kernel (KASAN, lockdep,
+# kmemleak, DEBUG_VM, page table check, ...) built from linux-source-6.12 by
+# scripts/debug-kernel.sh, booted so that any warning is fatal. Prints
+# "N passed, N failed, N skipped" like `make check`.
+#
+# The stock kernels of `make check` catch wrong results; this catches the
+# bugs that only show up as a splat, a leak or a lock-order report.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+# Turn every class of detector report into a guest panic, so the run stops
+# at the first one with the report on the console, instead of the suite
+# continuing on a kernel that has already gone wrong:
+#   panic_on_warn=1     WARN_ON*(), KFENCE reports, DEBUG_LIST and VM_WARN*
+#                       (lockdep only prints its reports and switches
+#                       itself off: vm.sh catches the splat and the
+#                       debug_locks marker at the end of the run)
+#   oops=panic          an oops (BUG_ON, bad access) panics instead of
+#                       killing the task
+#   kasan.fault=panic   KASAN reports
+#   softlockup_panic=1, hung_task_panic=1  the lockup detectors
+#   page_table_check=on, debug_pagealloc=on  both checkers are compiled in
+#                       but off unless asked for on the command line
+# vmapdemo.debug=1 tells guest-init.sh it runs on the debug kernel (it waits
+# for kmemleak's minimum object age before scanning).
+append="vmapdemo.debug=1 panic_on_warn=1 oops=panic softlockup_panic=1"
+append="$append hung_task_panic=1 kasan.fault=panic page_table_check=on"
+append="$append debug_pagealloc=on"
+# VM_APPEND: more for the guest's command line, e.g. kfence.sample_interval=0
+# to leave every allocation to KASAN (KFENCE otherwise catches the sampled
+# ones first and reports them as "BUG: KFENCE").
+append="$append ${VM_APPEND:-}"
+
+step() { echo "==> $*"; }
+
+step "checking dependencies"
+"$top/scripts/deps.sh" debug || exit 1
+ksrc=$("$top/scripts/ksrc.sh") || exit 1
+
+step "building the selftests (static, against $ksrc)"
+mkdir -p "$top/build/selftests"
+make -s -C "$top/selftests" KSFT_DIR="$ksrc/tools/testing/selftests" \
+	OUTPUT="$top/build/selftests" USERLDFLAGS=-static all || exit 1
+
+step "debug kernel"
+dk=$("$top/scripts/debug-kernel.sh") || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+kdir=$(echo "$dk" | sed -n 's/^KDIR=//p')
+kimage=$(echo "$dk" | sed -n 's/^BZIMAGE=//p')
+kver=$(echo "$dk" | sed -n 's/^RELEASE=//p')
+echo "  KDIR:    $kdir"
+echo "  bzImage: $kimage"
+echo "  release: $kver"
+
+step "building vmapdemo.ko for $kver"
+# build-module.sh builds in build/kmod/<release>/, so this does not clobber
+# the objects of the stock kernels' builds.
+if ! ko=$("$top/scripts/build-module.sh" "$kver" "$kdir" | tail -n 1); then
+	echo "  build for $kver failed"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+
+step "testing on $kver"
+res=$top/build/logs/result-$kver
+log=$top/build/logs/vm-$kver-check.log
+rm -f "$res"
+bad=0
+# KASAN inline + kmemleak + lockdep under TCG boot and run several times
+# slower than the stock kernels: the default watchdog is longer.
+"$top/scripts/vm.sh" --kernel "$kver" --kimage "$kimage" --mode check \
+	--ko "$ko" --tests "$top/build/selftests" --result "$res" \
+	--log "$log" --append "$append" \
+	--timeout "${VM_TIMEOUT:-1200}" || bad=1
+
+# vm.sh fails on a kmemleak suspect or lockdep turning off, but only if the
+# markers are there: on this kernel their absence means a detector was not
+# working (kmemleak disables itself when it runs out of its object pool),
+# which must not pass silently. A guest that died before the end has no
+# markers either, and vm.sh has already said why.
+if grep -q '^VMAPDEMO: end ' "$log"; then
+	if ! grep -q '^VMAPDEMO: kmemleak suspects=' "$log"; then
+		echo "  check-debug: FAIL: no kmemleak result (kmemleak not working?)"
+		bad=1
+	fi
+	# debug_locks: 0 is vm.sh's to report; here only its absence.
+	if ! grep -Eq '^VMAPDEMO: lockdep +debug_locks: ' "$log"; then
+		echo "  check-debug: FAIL: no lockdep result (lockdep not built in?)"
+		bad=1
+	fi
+fi
+if grep -q 'kmemleak: Kernel memory leak detector disabled' "$log"; then
+	echo "  check-debug: FAIL: kmemleak disabled itself during the run"
+	bad=1
+fi
+
+tp=0 tf=0 ts=0
+if [ -f "$res" ]; then
+	read -r tp tf ts _ <"$res"
+else
+	bad=1
+fi
+echo
+echo "==> guest console log: $log"
+if [ "$bad" -ne 0 ] && [ "$tf" -eq 0 ]; then
+	# A run that failed outside a test (splat, hang, leak) counts as one.
+	tf=1
+fi
+echo "$tp passed, $tf failed, $ts skipped"
+[ "$bad" -eq 0 ] && [ "$tf" -eq 0 ]
