@@ -5,6 +5,8 @@
 #   make                 build module/vmapdemo.ko for the running kernel (or KDIR)
 #   make check           build for 6.1 and 6.12, run the selftests in QEMU
 #   make demo            run the narrated demo in the 6.12 test VM
+#   make bench           benchmark faults against the kernel's mappings (6.12
+#                        VM; BENCH_MODE=icount for deterministic counts)
 #   make vm-shell        a shell in the test VM with the module loaded
 #   make selftests       build the selftests for this host
 #   make modules_install install into /lib/modules/$(KVER)/updates
@@ -44,6 +46,9 @@ check:
 demo:
 	scripts/demo.sh
 
+bench:
+	scripts/bench.sh
+
 vm-shell:
 	@scripts/deps.sh base
 	@ko=$$(scripts/build-module.sh $$(scripts/kernels.sh $${VM_KERNEL:-6.12}) | tail -n 1) && \
@@ -51,4 +56,4 @@ vm-shell:
 	scripts/vm.sh --kernel $$(scripts/kernels.sh $${VM_KERNEL:-6.12}) --mode shell \
 		--ko $$ko --tests build/selftests
 
-.PHONY: all modules modules_install clean deps selftests check demo vm-shell
+.PHONY: all modules modules_install clean deps selftests check demo bench vm-shell
