@@ -164,11 +164,8 @@ static vm_fault_t vd_zero_map_ahead(struct vm_fault *vmf, struct vd_zobj *obj,
 		   (vma->vm_end - addr) >> PAGE_SHIFT,
 		   obj->nr_pages - vmf->pgoff);
 	pages[0] = page;
-	for (n = 1; n < max; n++) {
-		pages[n] = vd_pages_lookup(&obj->pages, vmf->pgoff + n);
-		if (!pages[n])
-			break;
-	}
+	n = 1 + vd_pages_lookup_run(&obj->pages, vmf->pgoff + 1, pages + 1,
+				    max - 1);
 	nr = n;
 	left = n;
 	err = vm_insert_pages(vma, addr, pages, &left);
