@@ -7,6 +7,8 @@
 #   make check-debug     the selftests on a KASAN/lockdep/kmemleak debug kernel
 #                        (built once into ~/.cache/vmapdemo, ~20 min)
 #   make demo            run the narrated demo in the 6.12 test VM
+#   make bench           benchmark faults against the kernel's mappings (6.12
+#                        VM; BENCH_MODE=icount for deterministic counts)
 #   make vm-shell        a shell in the test VM with the module loaded
 #   make selftests       build the selftests for this host
 #   make lint            checkpatch, sparse, W=1, coccicheck, uapi and kernel-doc
@@ -111,6 +113,9 @@ check-debug:
 demo:
 	scripts/demo.sh
 
+bench:
+	scripts/bench.sh
+
 vm-shell:
 	@scripts/deps.sh base
 	@ko=$$(scripts/build-module.sh $$(scripts/kernels.sh $${VM_KERNEL:-6.12}) | tail -n 1) && \
@@ -118,5 +123,5 @@ vm-shell:
 	scripts/vm.sh --kernel $$(scripts/kernels.sh $${VM_KERNEL:-6.12}) --mode shell \
 		--ko $$ko --tests build/selftests
 
-.PHONY: all modules modules_install clean deps selftests check check-debug lint demo vm-shell
+.PHONY: all modules modules_install clean deps selftests check check-debug lint demo bench vm-shell
 .PHONY: install install-headers headers_install dkms-src dkms-check

@@ -47,6 +47,37 @@ struct page *vd_pages_lookup(struct vd_pages *pa, pgoff_t index)
 }
 
 /**
+ * vd_pages_lookup_run() - the resident pages from @index on, with references
+ * @pa: the array
+ * @index: first page offset
+ * @pages: filled with up to @max pages, each with a reference
+ * @max: most pages wanted
+ *
+ * One walk of the array under one lock, stopping at the first hole.
+ *
+ * Return: the number of pages in @pages, from @index on without a gap.
+ */
+unsigned int vd_pages_lookup_run(struct vd_pages *pa, pgoff_t index,
+				 struct page **pages, unsigned int max)
+{
+	XA_STATE(xas, &pa->xa, index);
+	unsigned int n = 0;
+	struct page *page;
+
+	if (!max)
+		return 0;
+	xas_lock(&xas);
+	xas_for_each(&xas, page, index + max - 1) {
+		if (xas.xa_index != index + n)
+			break;
+		get_page(page);
+		pages[n++] = page;
+	}
+	xas_unlock(&xas);
+	return n;
+}
+
+/**
  * vd_pages_get() - the page at @index, allocated zero-filled if absent
  * @pa: the array
  * @index: page offset

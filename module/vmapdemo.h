@@ -27,6 +27,8 @@ struct vd_pages {
 
 void vd_pages_init(struct vd_pages *pa);
 struct page *vd_pages_lookup(struct vd_pages *pa, pgoff_t index);
+unsigned int vd_pages_lookup_run(struct vd_pages *pa, pgoff_t index,
+				 struct page **pages, unsigned int max);
 struct page *vd_pages_get(struct vd_pages *pa, pgoff_t index, bool *allocated);
 unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
 				    pgoff_t last);

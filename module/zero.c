@@ -73,7 +73,25 @@ struct vd_zobj {
 	struct kref ref;
 	struct vd_pages pages;
 	pgoff_t nr_pages;
+	unsigned int fault_ahead;
 };
+
+/*
+ * A shared fault also maps up to fault_ahead - 1 following pages that are
+ * resident but not mapped (a refault after MADV_DONTNEED), in one
+ * vm_insert_pages() call. ->map_pages cannot do it for driver-owned pages
+ * (no exported helper maps a page that is not in the page cache without
+ * sleeping), so the batch is done in ->fault; vm_insert_pages() needs
+ * VM_MIXEDMAP, set at mmap time. That makes the VMA VM_SPECIAL: mlock()
+ * and MAP_LOCKED leave it unlocked (they still succeed), it never merges,
+ * and fork() copies its PTEs instead of letting the child fault. 0 or 1
+ * keeps the VMA plain and the core maps one page per fault. Read at mmap.
+ */
+#define VD_FAULT_AHEAD_MAX	16
+static unsigned int fault_ahead = VD_FAULT_AHEAD_MAX;
+module_param(fault_ahead, uint, 0644);
+MODULE_PARM_DESC(fault_ahead,
+		 "pages a shared fault maps at once (0/1 = one, max 16, default 16; sets VM_MIXEDMAP)");
 
 /*
  * The page every untouched private page maps. Set at init, put at exit,
@@ -152,6 +170,42 @@ static const struct vm_operations_struct vd_zero_private_vm_ops = {
 
 /* --- MAP_SHARED ------------------------------------------------------- */
 
+/*
+ * Map @page at the fault address and the resident pages after it, up to
+ * obj->fault_ahead in all, stopping at the first page not resident (so a
+ * sparse touch allocates only what it touches), at the end of the VMA or
+ * of the object, and at the first PTE already present. Consumes the
+ * reference on @page.
+ */
+static vm_fault_t vd_zero_map_ahead(struct vm_fault *vmf, struct vd_zobj *obj,
+				    struct page *page)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	struct page *pages[VD_FAULT_AHEAD_MAX];
+	unsigned long n, max, left, nr;
+	int err;
+
+	max = min3((unsigned long)obj->fault_ahead,
+		   (vma->vm_end - addr) >> PAGE_SHIFT,
+		   obj->nr_pages - vmf->pgoff);
+	pages[0] = page;
+	n = 1 + vd_pages_lookup_run(&obj->pages, vmf->pgoff + 1, pages + 1,
+				    max - 1);
+	nr = n;
+	left = n;
+	err = vm_insert_pages(vma, addr, pages, &left);
+	while (n)
+		put_page(pages[--n]);
+	/*
+	 * Mapped, or someone else mapped it first (-EBUSY): either way the
+	 * access can be retried. Otherwise no page table could be had.
+	 */
+	if (left == nr && err != -EBUSY)
+		return VM_FAULT_OOM;
+	return VM_FAULT_NOPAGE;
+}
+
 static vm_fault_t vd_zero_shared_fault(struct vm_fault *vmf)
 {
 	struct vd_zobj *obj = vmf->vma->vm_private_data;
@@ -169,6 +223,12 @@ static vm_fault_t vd_zero_shared_fault(struct vm_fault *vmf)
 		return vmf_error(PTR_ERR(page));
 	if (allocated)
 		atomic64_inc(&vd_stats.pages_alloc);
+	/*
+	 * A page just allocated has, as a rule, nothing resident after it:
+	 * the core's one-page path is cheaper for it than a batch of one.
+	 */
+	if (!allocated && obj->fault_ahead > 1)
+		return vd_zero_map_ahead(vmf, obj, page);
 	/* Our reference becomes the PTE's; the core locks the page. */
 	vmf->page = page;
 	return 0;
@@ -225,6 +285,8 @@ static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 	kref_init(&obj->ref);
 	vd_pages_init(&obj->pages);
 	obj->nr_pages = vma_pages(vma);
+	obj->fault_ahead = min_t(unsigned int, READ_ONCE(fault_ahead),
+				 VD_FAULT_AHEAD_MAX);
 
 	inode = vd_fs_new_inode();
 	if (IS_ERR(inode)) {
@@ -253,6 +315,9 @@ static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 	kref_get(&obj->ref);
 	vma->vm_private_data = obj;
 	vma->vm_ops = &vd_zero_shared_vm_ops;
+	/* VM_SPECIAL: the merge retried after ->mmap does not happen. */
+	if (obj->fault_ahead > 1)
+		vm_flags_set(vma, VM_MIXEDMAP);
 	vma_set_file(vma, ofile);
 	fput(ofile);
 	atomic64_inc(&vd_stats.mappings_live);
@@ -270,8 +335,9 @@ err_free:
  * @file: the device file
  * @vma: the new VMA
  *
- * Changes no vm_flags: 6.12 would then try to merge the VMA again after
- * ->mmap and could free it without ->close.
+ * Changes no vm_flags but VM_MIXEDMAP (see fault_ahead): after another
+ * change 6.12 would try to merge the VMA again after ->mmap and could free
+ * it without ->close; VM_SPECIAL flags are never merged.
  *
  * Return: 0 or a negative errno.
  */

@@ -3,8 +3,9 @@
 #
 # PID 1 of the vmapdemo test VM (a busybox initramfs). It mounts what the
 # tests need, loads the module, runs the selftests (mode=check), the demo
-# (mode=demo) or a shell (mode=shell), unloads the module, dumps dmesg
-# between markers for the host to scan, and powers off.
+# (mode=demo), the benchmark (mode=bench, once per THP setting) or a shell
+# (mode=shell), unloads the module, dumps dmesg between markers for the host
+# to scan, and powers off.
 #
 # Everything the host parses starts with "VMAPDEMO:".
 
@@ -27,11 +28,16 @@ hostname vmapdemo-vm
 mode=check
 test_timeout=600
 debug=0
+bench_args=
+bench_thp=always,never
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	vmapdemo.mode=*) mode=${arg#vmapdemo.mode=} ;;
 	vmapdemo.timeout=*) test_timeout=${arg#vmapdemo.timeout=} ;;
 	vmapdemo.debug=*) debug=${arg#vmapdemo.debug=} ;;
+	# comma-separated, as the kernel command line splits on spaces
+	vmapdemo.bench_args=*) bench_args=$(echo "${arg#*=}" | tr , ' ') ;;
+	vmapdemo.bench_thp=*) bench_thp=$(echo "${arg#*=}" | tr , ' ') ;;
 	esac
 done
 
@@ -91,6 +97,25 @@ check)
 	;;
 demo)
 	/demo/vmapdemo_demo || status=demo-failed
+	;;
+bench)
+	thp=/sys/kernel/mm/transparent_hugepage/enabled
+	# Keep kernel warnings off the console (and out of the table);
+	# they are still in the dmesg dump at the end.
+	dmesg -n 1
+	say "bench cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+	say "bench cpu-flags $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' |
+		grep -xE 'erms|fsrm|avx2|avx512f|la57' | tr '\n' ' ')"
+	say "bench clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+	say "bench thp-default $(cat $thp)"
+	for t in $(echo "$bench_thp" | tr , ' '); do
+		echo "$t" >$thp || status=bench-failed
+		say "bench thp $(cat $thp)"
+		say "bench-begin"
+		# shellcheck disable=SC2086
+		/bench/vmapdemo_bench -l "$t" $bench_args || status=bench-failed
+		say "bench-end"
+	done
 	;;
 shell)
 	echo "vmapdemo test VM: the module is loaded, tests are in /tests."

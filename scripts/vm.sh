@@ -4,10 +4,13 @@
 # Boot one kernel under QEMU with a busybox initramfs holding vmapdemo.ko,
 # the static selftests and the demo, and judge the run.
 #
-# usage: scripts/vm.sh --kernel RELEASE --mode check|demo|shell
+# usage: scripts/vm.sh --kernel RELEASE --mode check|demo|bench|shell
 #          [--kimage PATH] [--ko PATH] [--tests DIR] [--demo PATH]
 #          [--extra DIR] [--append "ARGS"] [--log FILE] [--result FILE]
-#          [--timeout SECONDS] [--mem MiB]
+#          [--timeout SECONDS] [--mem MiB] [--cpu MODEL] [--icount SHIFT]
+#
+# --cpu passes -cpu MODEL to QEMU (default: QEMU's own default model);
+# --icount runs TCG with -icount shift=SHIFT (deterministic, one vCPU thread).
 #
 # Environment: ACCEL=tcg (default) or ACCEL=kvm (opt-in: a guest that has
 # not booted within KVM_WATCHDOG seconds is killed and rerun under TCG).
@@ -20,7 +23,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel= mode=check kimage= ko= tests= demo= extra= append= log= result=
-timeout=900 mem=1024
+timeout=900 mem=1024 cpu= icount=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -35,6 +38,8 @@ while [ $# -gt 0 ]; do
 	--result) result=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--mem) mem=$2; shift ;;
+	--cpu) cpu=$2; shift ;;
+	--icount) icount=$2; shift ;;
 	*) echo "vm.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -75,6 +80,9 @@ qemu_args() {
 	local accel=$1
 	echo -accel "$accel" -m "$mem" -smp 2 -no-reboot \
 		-kernel "$kimage" -initrd "$initrd"
+	[ -n "$cpu" ] && echo -cpu "$cpu"
+	[ -n "$icount" ] && echo -icount "shift=$icount"
+	return 0
 }
 
 # Live progress on the terminal, everything in the log.
@@ -88,7 +96,7 @@ progress() {
 		/^VMAPDEMO: /		{ print "    " substr($0, 11); fflush(); next }
 		indmesg			{ next }
 		mode == "check" && /^(not )?ok [0-9]+ / { print "      " $0; fflush(); next }
-		mode == "demo" && !/^\[ *[0-9]+\.[0-9]+\]/ { print; fflush(); next }
+		(mode == "demo" || mode == "bench") && !/^\[ *[0-9]+\.[0-9]+\]/ { print; fflush(); next }
 	'
 }
 
