@@ -77,21 +77,23 @@ struct vd_zobj {
 };
 
 /*
- * A shared fault also maps up to fault_ahead - 1 following pages that are
- * resident but not mapped (a refault after MADV_DONTNEED), in one
- * vm_insert_pages() call. ->map_pages cannot do it for driver-owned pages
- * (no exported helper maps a page that is not in the page cache without
- * sleeping), so the batch is done in ->fault; vm_insert_pages() needs
- * VM_MIXEDMAP, set at mmap time. That makes the VMA VM_SPECIAL: mlock()
- * and MAP_LOCKED leave it unlocked (they still succeed), it never merges,
- * and fork() copies its PTEs instead of letting the child fault. 0 or 1
- * keeps the VMA plain and the core maps one page per fault. Read at mmap.
+ * With fault_ahead > 1, a shared fault also maps up to fault_ahead - 1
+ * following pages that are resident but not mapped (a refault after
+ * MADV_DONTNEED), in one vm_insert_pages() call. ->map_pages cannot do it
+ * for driver-owned pages (no exported helper maps a page that is not in the
+ * page cache without sleeping), so the batch is done in ->fault;
+ * vm_insert_pages() needs VM_MIXEDMAP, set at mmap time. That makes the VMA
+ * VM_SPECIAL: mlock() and MAP_LOCKED leave it unlocked (they still
+ * succeed), it never merges, and fork() copies its PTEs instead of letting
+ * the child fault. Those are differences from /dev/zero, so the default is
+ * 0 (one page per fault, a plain VMA) and batching is an opt-in for users
+ * who measure refaults. Read at mmap time.
  */
 #define VD_FAULT_AHEAD_MAX	16
-static unsigned int fault_ahead = VD_FAULT_AHEAD_MAX;
+static unsigned int fault_ahead;
 module_param(fault_ahead, uint, 0644);
 MODULE_PARM_DESC(fault_ahead,
-		 "pages a shared fault maps at once (0/1 = one, max 16, default 16; sets VM_MIXEDMAP)");
+		 "pages a shared fault maps at once (0/1 = one, default 0, max 16; >1 sets VM_MIXEDMAP: mlock then does not lock)");
 
 /*
  * The page every untouched private page maps. Set at init, put at exit,

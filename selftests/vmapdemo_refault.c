@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmapdemo_refault: a shared fault of /dev/vmapdemo maps the resident pages
- * after it too (module parameter fault_ahead). Each test runs the same
+ * vmapdemo_refault: with the module parameter fault_ahead > 1, a shared fault
+ * of /dev/vmapdemo maps the resident pages after it too. Each test runs the same
  * sequence on /dev/zero and on /dev/vmapdemo and checks that what a program
  * sees is the same: data survives MADV_DONTNEED refaults in any pattern, a
  * forked child sees the same pages, and a sparse touch allocates only what
- * it touches.
+ * it touches. The vmapdemo variants run with fault_ahead at its default
+ * (0: one page per fault) and at 16 (batched refaults).
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -26,6 +27,7 @@ FIXTURE(refault) {
 FIXTURE_VARIANT(refault) {
 	const char *path;
 	int is_vmapdemo;
+	const char *fault_ahead;	/* module parameter at mmap time */
 };
 
 FIXTURE_VARIANT_ADD(refault, devzero) {
@@ -38,6 +40,26 @@ FIXTURE_VARIANT_ADD(refault, vmapdemo) {
 	.is_vmapdemo = 1,
 };
 
+FIXTURE_VARIANT_ADD(refault, vmapdemo_fa16) {
+	.path = VMAPDEMO_PATH,
+	.is_vmapdemo = 1,
+	.fault_ahead = "16",
+};
+
+#define FAULT_AHEAD_PARAM "/sys/module/" VMAPDEMO_DEV_NAME "/parameters/fault_ahead"
+
+static int set_fault_ahead(const char *val)
+{
+	int fd = open(FAULT_AHEAD_PARAM, O_WRONLY | O_CLOEXEC);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 FIXTURE_SETUP(refault)
 {
 	size_t i;
@@ -46,10 +68,15 @@ FIXTURE_SETUP(refault)
 	self->len = NPAGES * self->ps;
 	if (variant->is_vmapdemo && !vd_present())
 		SKIP(return, VMAPDEMO_PATH " missing: load vmapdemo.ko");
+	if (variant->fault_ahead && set_fault_ahead(variant->fault_ahead))
+		SKIP(return, "cannot write %s: not root?", FAULT_AHEAD_PARAM);
 	self->fd = open(variant->path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	self->p = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       self->fd, 0);
+	/* Read at mmap time: put the default back at once. */
+	if (variant->fault_ahead)
+		ASSERT_EQ(0, set_fault_ahead("0"));
 	ASSERT_NE(MAP_FAILED, self->p);
 	for (i = 0; i < NPAGES; i++)
 		self->p[i * self->ps] = (char)(i + 1);
