@@ -62,8 +62,17 @@ if [ -n "$tests" ]; then
 fi
 [ -n "$demo" ] && cp "$demo" "$root/demo/vmapdemo_demo"
 [ -n "$extra" ] && cp -a "$extra"/. "$root/"
-echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
-echo "root:x:0:" >"$root/etc/group"
+# root first; an --extra directory may add users (the tools' unprivileged one).
+for f in passwd group; do
+	extra_ids=
+	[ -f "$root/etc/$f" ] && extra_ids=$(grep -v '^root:' "$root/etc/$f")
+	if [ $f = passwd ]; then
+		echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/$f"
+	else
+		echo "root:x:0:" >"$root/etc/$f"
+	fi
+	[ -n "$extra_ids" ] && echo "$extra_ids" >>"$root/etc/$f"
+done
 initrd=$work/initramfs.cpio.gz
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$initrd"
 
