@@ -21,6 +21,14 @@ mkdir -p "$top/build/selftests"
 make -s -C "$top/selftests" KSFT_DIR="$ksrc/tools/testing/selftests" \
 	OUTPUT="$top/build/selftests" USERLDFLAGS=-static all || exit 1
 
+step "building the tools for the VM (stress-ng, trinity, gup_test)"
+extra=()
+if tools=$("$top/scripts/tools-initramfs.sh" | tail -n 1); then
+	extra=(--extra "$tools")
+else
+	echo "  tools unavailable: vmapdemo_tools will SKIP"
+fi
+
 tp=0 tf=0 ts=0 bad=0
 for k in $KVERS; do
 	kver=$("$top/scripts/kernels.sh" "$k") || { bad=1; continue; }
@@ -33,7 +41,7 @@ for k in $KVERS; do
 	res=$top/build/logs/result-$kver
 	rm -f "$res"
 	"$top/scripts/vm.sh" --kernel "$kver" --mode check --ko "$ko" \
-		--tests "$top/build/selftests" --result "$res" \
+		--tests "$top/build/selftests" --result "$res" "${extra[@]}" \
 		--timeout "${VM_TIMEOUT:-900}" || bad=1
 	if [ -f "$res" ]; then
 		read -r p f s _ <"$res"

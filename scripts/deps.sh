@@ -5,7 +5,7 @@
 # Idempotent: only missing packages are installed, and nothing at all is done
 # when everything is present.
 #
-# usage: scripts/deps.sh [base] [lint] [debug] [bench]   (default: base)
+# usage: scripts/deps.sh [base] [lint] [debug] [bench] [tools]   (default: base)
 set -eu
 
 base="make gcc libc6-dev kmod cpio xz-utils busybox-static qemu-system-x86
@@ -15,6 +15,8 @@ linux-headers-6.12-amd64 linux-source-6.12"
 # embed OCaml scripts (null/badzero.cocci); --no-install-recommends drops it.
 lint="sparse coccinelle ocaml python3-docutils man-db dkms"
 debug="flex bison bc libelf-dev libssl-dev dwarves"
+# Third-party tools run in the test VM (scripts/tools-initramfs.sh).
+tools="stress-ng trinity binutils"
 
 groups=${*:-base}
 want=
@@ -24,6 +26,7 @@ for g in $groups; do
 	lint) want="$want $base $lint" ;;
 	debug) want="$want $base $debug" ;;
 	bench) want="$want $base" ;;
+	tools) want="$want $base $tools" ;;
 	*) echo "deps.sh: unknown group '$g'" >&2; exit 2 ;;
 	esac
 done

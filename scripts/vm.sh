@@ -18,7 +18,9 @@
 # In check mode the run fails on: a failed or missing test result, a module
 # that does not load or unload, a guest that does not finish before the
 # watchdog, a splat in the kernel log, a new taint bit other than O/E, a
-# kmemleak suspect, or lockdep switched off.
+# kmemleak suspect, or lockdep switched off. It ends with the reliability
+# summary: tests run, injections tried, stress operations, fuzz calls, tool
+# runs (from the tests' "# NAME: N" KTAP diagnostics) and kernel splats.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,8 +69,17 @@ if [ -n "$tests" ]; then
 fi
 [ -n "$demo" ] && cp "$demo" "$root/demo/vmapdemo_demo"
 [ -n "$extra" ] && cp -a "$extra"/. "$root/"
-echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
-echo "root:x:0:" >"$root/etc/group"
+# root first; an --extra directory may add users (the tools' unprivileged one).
+for f in passwd group; do
+	extra_ids=
+	[ -f "$root/etc/$f" ] && extra_ids=$(grep -v '^root:' "$root/etc/$f")
+	if [ $f = passwd ]; then
+		echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/$f"
+	else
+		echo "root:x:0:" >"$root/etc/$f"
+	fi
+	[ -n "$extra_ids" ] && echo "$extra_ids" >>"$root/etc/$f"
+done
 initrd=$work/initramfs.cpio.gz
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$initrd"
 
@@ -151,10 +162,14 @@ function fail(msg) { failures[++nf] = msg }
 }
 intest && /^# +RUN /		{ running = $3 }
 intest && /^1\.\.[0-9]+/	{ plan = substr($0, 4) + 0; next }
+# Reliability counts each program prints as a KTAP diagnostic.
+intest && /^# (injections tried|stress operations|fuzz calls|tool runs): [0-9]+/ {
+	split($0, a, ": "); k = substr(a[1], 3); rel[k] += a[2] + 0; next
+}
 intest && /^ok [0-9]+ /		{ seen++; if ($0 ~ /# *SKIP/) skipped++; else passed++; next }
 intest && /^not ok [0-9]+ /	{ seen++; failed++; curfail = 1; fail($0); next }
 /^\[ *[0-9]+\.[0-9]+\]/ && /(BUG:|WARNING:|Oops|general protection fault|KASAN|KFENCE|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|sleeping function called from invalid context|Bad page|Bad rss-counter|unreferenced object|kernel BUG|soft lockup|hard LOCKUP|blocked for more than|rcu_sched self-detected|list_add corruption|list_del corruption|Kernel panic)/ {
-	fail("kernel splat: " $0)
+	fail("kernel splat: " $0); splats++
 }
 END {
 	if (!booted) fail("guest never reached init (qemu rc=" qrc ")")
@@ -163,6 +178,9 @@ END {
 	if (mode == "check" && passed + failed == 0) fail("no test ran")
 	for (i = 1; i <= nf; i++) print "FAIL " failures[i]
 	printf "COUNTS %d %d %d %d\n", passed + 0, failed + 0, skipped + 0, nf
+	printf "RELIABILITY reliability: tests run %d, injections tried %d, stress operations %d, fuzz calls %d, tool runs %d, splats %d\n", \
+		passed + failed, rel["injections tried"], rel["stress operations"], \
+		rel["fuzz calls"], rel["tool runs"], splats
 }' "$log")
 
 echo "$summary" | grep '^FAIL ' | sed 's/^FAIL /  vm: FAIL: /' | head -40
@@ -171,5 +189,6 @@ passed=$1 failed=$2 skipped=$3 problems=$4
 [ -n "$result" ] && echo "$passed $failed $skipped $problems" >"$result"
 if [ "$mode" = check ]; then
 	echo "  $kernel: $passed passed, $failed failed, $skipped skipped (log: $log)"
+	echo "$summary" | sed -n 's/^RELIABILITY /  /p'
 fi
 [ "$problems" -eq 0 ]

@@ -181,4 +181,80 @@ static inline int vd_sync_wait(int fd)
 	return read(fd, &c, 1) == 1 ? 0 : -1;
 }
 
+/*
+ * Compare what the module holds now with a baseline taken before a test:
+ * objects, mappings and pages must be back where they were once every
+ * process of the test has exited (or below: something an earlier test
+ * held may have gone meanwhile). Prints a KTAP diagnostic per counter
+ * that grew and returns how many grew (0: nothing leaked).
+ */
+static inline int vd_stats_leaks(const struct vmapdemo_stats *before,
+				 const struct vmapdemo_stats *after)
+{
+	int bad = 0;
+
+	if (after->objects_live > before->objects_live) {
+		printf("# leak: objects_live %llu -> %llu\n",
+		       (unsigned long long)before->objects_live,
+		       (unsigned long long)after->objects_live);
+		bad++;
+	}
+	if (after->mappings_live > before->mappings_live) {
+		printf("# leak: mappings_live %llu -> %llu\n",
+		       (unsigned long long)before->mappings_live,
+		       (unsigned long long)after->mappings_live);
+		bad++;
+	}
+	if (vd_live_pages(after) > vd_live_pages(before)) {
+		printf("# leak: pages held %lld -> %lld\n",
+		       vd_live_pages(before), vd_live_pages(after));
+		bad++;
+	}
+	return bad;
+}
+
+/*
+ * vd_stats_leaks() once the module has settled: the last reference to a
+ * shared object can be dropped after the process that held it has been
+ * reaped (a deferred fput(), or an mm another task still held), so poll
+ * for up to 5 s while it differs, and say so if it had to. @after gets the
+ * last reading. Returns what vd_stats_leaks() returns for it.
+ */
+static inline int vd_stats_settled(const struct vmapdemo_stats *before,
+				   struct vmapdemo_stats *after)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (vd_stats(after))
+			return -1;
+		if (after->objects_live <= before->objects_live &&
+		    after->mappings_live <= before->mappings_live &&
+		    vd_live_pages(after) <= vd_live_pages(before))
+			break;
+		usleep(100 * 1000);
+	}
+	if (i)
+		printf("# stats reached the baseline only after %d ms%s\n", i * 100,
+		       i == 50 ? ": gave up" : " (deferred teardown)");
+	return vd_stats_leaks(before, after);
+}
+
+/*
+ * The store nodes (/dev/vmapdemo-store0, ...), if the module has them:
+ * fills paths[] (each VD_PATH_MAX bytes) and returns how many.
+ */
+#define VD_PATH_MAX	64
+static inline int vd_store_nodes(char (*paths)[VD_PATH_MAX], int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 64 && n < max; i++) {
+		snprintf(paths[n], VD_PATH_MAX, "/dev/%s-store%d", VMAPDEMO_DEV_NAME, i);
+		if (access(paths[n], F_OK) == 0)
+			n++;
+	}
+	return n;
+}
+
 #endif /* _VMAPDEMO_TEST_H */

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmapdemo_stress: several processes, each with several threads, fault,
+ * fork, mremap, mprotect, partially munmap and MADV_DONTNEED shared and
+ * private mappings of /dev/vmapdemo at once, writing into every page a
+ * pattern derived from (object id, page, generation) and verifying it
+ * against a model of what /dev/zero semantics promise:
+ *  - shared: data survives MADV_DONTNEED, mprotect, shrinking and
+ *    re-growing the mapping by mremap, moving it, and is seen by a child
+ *    after fork; what the child writes, the parent sees;
+ *  - private: MADV_DONTNEED and shrink+regrow give zero pages back; what
+ *    a child writes after fork stays in the child.
+ * One shared object per process is common to all its threads: each thread
+ * owns the pages index % nthreads == its number, while a racer thread keeps
+ * MADV_DONTNEED-ing the whole object under them.
+ *
+ * Bounded in time (VD_STRESS_SECS, default 10) and in operations per
+ * thread (VD_STRESS_OPS, default 100000). Prints "# stress operations: N".
+ * Asserts: no pattern mismatch, no worker died, nothing leaked (stats).
+ *
+ * Store nodes: EXTENSION POINT. Once the store's uapi (resize, msync and
+ * crash ioctls) is merged, stress_store() below gets a worker that resizes,
+ * syncs and crashes a store while the others fault, and checks that every
+ * write a completed sync covered is found afterwards.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "kselftest.h"
+#include "vmapdemo_test.h"
+
+#define NPROC		3
+#define NTHREADS	2
+#define MAX_OBJS	3
+#define MAX_PAGES	32
+#define COMMON_PAGES	16
+
+struct counters {
+	uint64_t ops;
+	uint64_t mismatches;
+	uint64_t forks;
+};
+
+static struct counters *shared_counts;	/* one per process, MAP_SHARED */
+static long page;
+static time_t deadline;
+static uint64_t max_ops;
+static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
+/* A fork child of a threaded process must not take locks (stdio's either). */
+static __thread int in_child;
+
+/* --- objects and their model ---------------------------------------- */
+
+struct obj {
+	char *addr;
+	size_t pages;		/* of the mapping now */
+	size_t obj_pages;	/* shared: the object's size, fixed at mmap */
+	int shared;
+	uint64_t id;
+	uint32_t gen[MAX_PAGES];	/* 0: reads as zero */
+	uint8_t mapped[MAX_PAGES];
+	int split;		/* several VMAs: ours have ->close, never merge */
+	int used;
+};
+
+static uint64_t pattern(uint64_t id, size_t pg, uint32_t gen)
+{
+	return gen ? (id << 40) ^ ((uint64_t)pg << 24) ^ gen ^ 0x5a5a000000000000ULL : 0;
+}
+
+struct rng { uint64_t s; };
+
+static uint64_t rnd(struct rng *r)
+{
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 7;
+	r->s ^= r->s << 17;
+	return r->s;
+}
+
+static int mismatch(struct counters *c, const char *what, uint64_t id, size_t pg,
+		    uint64_t want, uint64_t got)
+{
+	__atomic_add_fetch(&c->mismatches, 1, __ATOMIC_RELAXED);
+	if (c->mismatches <= 5 && !in_child) {
+		pthread_mutex_lock(&print_lock);
+		printf("# mismatch (%s): object %#llx page %zu: want %#llx got %#llx\n",
+		       what, (unsigned long long)id, pg, (unsigned long long)want,
+		       (unsigned long long)got);
+		fflush(stdout);
+		pthread_mutex_unlock(&print_lock);
+	}
+	return 1;
+}
+
+/* Pages hold the pattern in their first and last word. */
+static void write_page(char *p, uint64_t v)
+{
+	((volatile uint64_t *)p)[0] = v;
+	((volatile uint64_t *)(p + page))[-1] = v;
+}
+
+static int check_page(struct counters *c, const char *what, struct obj *o,
+		      size_t pg, uint32_t gen)
+{
+	char *p = o->addr + pg * page;
+	uint64_t want = pattern(o->id, pg, gen);
+	uint64_t a = ((volatile uint64_t *)p)[0];
+	uint64_t b = ((volatile uint64_t *)(p + page))[-1];
+
+	if (a != want)
+		return mismatch(c, what, o->id, pg, want, a);
+	if (b != want)
+		return mismatch(c, what, o->id, pg, want, b);
+	return 0;
+}
+
+static void verify(struct counters *c, const char *what, struct obj *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->pages; i++)
+		if (o->mapped[i])
+			check_page(c, what, o, i, o->gen[i]);
+}
+
+static void fill(struct obj *o, struct rng *r)
+{
+	size_t i;
+
+	for (i = 0; i < o->pages; i++) {
+		if (!o->mapped[i] || rnd(r) % 3 == 0)
+			continue;
+		o->gen[i]++;
+		write_page(o->addr + i * page, pattern(o->id, i, o->gen[i]));
+	}
+}
+
+static int obj_create(struct obj *o, int fd, uint64_t id, struct rng *r)
+{
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	o->pages = 1 + rnd(r) % MAX_PAGES;
+	o->shared = rnd(r) & 1;
+	o->addr = mmap(NULL, o->pages * page, PROT_READ | PROT_WRITE,
+		       o->shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+	if (o->addr == MAP_FAILED)
+		return -1;
+	o->obj_pages = o->pages;
+	o->id = id;
+	for (i = 0; i < o->pages; i++)
+		o->mapped[i] = 1;
+	o->used = 1;
+	return 0;
+}
+
+static void obj_destroy(struct obj *o)
+{
+	munmap(o->addr, o->pages * page);
+	o->used = 0;
+}
+
+/* --- a worker's crash report ---------------------------------------------- */
+
+/* What each thread is doing, for the report if it gets a signal. */
+static __thread const char *cur_op = "start";
+static __thread struct obj *cur_obj;
+
+/* The thread's last operations: (op, object id, address, pages) after each. */
+#define TRAIL 16
+struct trail { const char *op; uint64_t id; char *addr; size_t pages; int shared; };
+static __thread struct trail trail[TRAIL];
+static __thread unsigned int trail_n;
+
+static void trail_add(const char *op, struct obj *o)
+{
+	trail[trail_n++ % TRAIL] = (struct trail){ op, o->id, o->addr, o->pages, o->shared };
+}
+
+static void crash_handler(int sig, siginfo_t *si, void *uc)
+{
+	char buf[512];
+	struct obj *o = cur_obj;
+	unsigned int i;
+	int n, fd;
+
+	for (i = trail_n > TRAIL ? trail_n - TRAIL : 0; i < trail_n; i++) {
+		struct trail *t = &trail[i % TRAIL];
+
+		n = snprintf(buf, sizeof(buf), "# trail: %s: object %#llx now at %p, %zu pages, %s\n",
+			     t->op, (unsigned long long)t->id, (void *)t->addr, t->pages,
+			     t->shared ? "shared" : "private");
+		if (write(1, buf, n) < 0)
+			break;
+	}
+
+	n = snprintf(buf, sizeof(buf),
+		     "# worker crashed: signal %d at %p during %s, object %#llx at %p, %zu pages (%zu at mmap), %s\n",
+		     sig, si->si_addr, cur_op, o ? (unsigned long long)o->id : 0ULL,
+		     o ? (void *)o->addr : NULL, o ? o->pages : 0, o ? o->obj_pages : 0,
+		     o ? (o->shared ? "shared" : "private") : "-");
+	if (write(1, buf, n) < 0)
+		_exit(4);
+	/* The mappings of the device, to compare with the object above. */
+	fd = open("/proc/self/maps", O_RDONLY);
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(2, buf, n) < 0)
+			break;
+	_exit(4);
+}
+
+/* --- operations -------------------------------------------------------- */
+
+static void op_dontneed(struct counters *c, struct obj *o, struct rng *r)
+{
+	size_t first = rnd(r) % o->pages, n = 1 + rnd(r) % (o->pages - first), i;
+
+	madvise(o->addr + first * page, n * page, MADV_DONTNEED);
+	if (!o->shared)
+		for (i = first; i < first + n; i++)
+			o->gen[i] = 0;
+	verify(c, "after MADV_DONTNEED", o);
+}
+
+/* Page by page: a punched hole would stop a whole-range mprotect() half-way. */
+static void protect(struct obj *o, int prot)
+{
+	size_t i;
+
+	for (i = 0; i < o->pages; i++)
+		if (o->mapped[i])
+			mprotect(o->addr + i * page, page, prot);
+}
+
+static void op_mprotect(struct counters *c, struct obj *o)
+{
+	o->split = 1;
+	protect(o, PROT_READ);
+	verify(c, "read-only", o);
+	protect(o, PROT_READ | PROT_WRITE);
+}
+
+/* Shrink then grow back: shared keeps its pages, private gets zeros. */
+static void op_mremap_shrink_grow(struct counters *c, struct obj *o, struct rng *r)
+{
+	size_t keep = 1 + rnd(r) % o->pages, full = o->pages, i;
+	char *p;
+
+	if (keep == full)
+		return;
+	p = mremap(o->addr, full * page, keep * page, 0);
+	if (p == MAP_FAILED)
+		return;
+	o->pages = keep;
+	if (!o->shared)
+		for (i = keep; i < full; i++)
+			o->gen[i] = 0;
+	verify(c, "after mremap shrink", o);
+	p = mremap(o->addr, keep * page, full * page, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return;		/* stays shrunk */
+	o->addr = p;
+	o->pages = full;
+	verify(c, "after mremap grow", o);
+}
+
+/*
+ * Move the whole mapping onto a reservation of ours. Only a mapping that
+ * is one VMA: mremap(MREMAP_FIXED) unmaps the destination before it finds
+ * that the source spans several, and another thread may map something
+ * there before we could take the reservation down again. For the same
+ * reason a failed move leaves the reservation alone.
+ */
+static void op_mremap_move(struct counters *c, struct obj *o)
+{
+	size_t len = o->pages * page;
+	char *dst, *p;
+
+	if (o->split)
+		return;
+	dst = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dst == MAP_FAILED)
+		return;
+	p = mremap(o->addr, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	if (p == MAP_FAILED)
+		return;
+	o->addr = p;
+	verify(c, "after mremap move", o);
+}
+
+/*
+ * Unmap the tail pages: the VMA splits, the rest stays intact. Not a hole
+ * in the middle: another thread's mmap() could land in it, and a later
+ * munmap() or mremap() of this object would then take that down too.
+ * (mprotect() page by page splits VMAs in the middle.)
+ */
+static void op_trim(struct counters *c, struct obj *o, struct rng *r)
+{
+	size_t n = rnd(r) % o->pages;
+
+	if (!n || munmap(o->addr + (o->pages - n) * page, n * page))
+		return;
+	o->pages -= n;
+	verify(c, "after partial munmap", o);
+}
+
+/* fork: the child checks and writes; the parent checks what it sees. */
+static void op_fork(struct counters *c, struct obj *o)
+{
+	uint32_t child_gen[MAX_PAGES];
+	pid_t pid;
+	size_t i;
+	int st;
+
+	for (i = 0; i < o->pages; i++)
+		child_gen[i] = o->gen[i] + 1000;
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		struct counters cc = { 0 };
+
+		in_child = 1;
+		verify(&cc, "in the child after fork", o);
+		for (i = 0; i < o->pages; i++)
+			if (o->mapped[i])
+				write_page(o->addr + i * page,
+					   pattern(o->id, i, child_gen[i]));
+		_exit(cc.mismatches ? 1 : 0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		mismatch(c, "fork child", o->id, 0, 0, (uint64_t)st);
+	__atomic_add_fetch(&c->forks, 1, __ATOMIC_RELAXED);
+	if (o->shared)
+		for (i = 0; i < o->pages; i++)
+			if (o->mapped[i])
+				o->gen[i] = child_gen[i];
+	verify(c, o->shared ? "child's writes, shared" : "private after child wrote", o);
+}
+
+/* --- the common object of a process ------------------------------------ */
+
+struct proc {
+	int fd;
+	int index;
+	char *common;
+	volatile int stop;
+	struct counters *c;
+};
+
+struct thread_arg {
+	struct proc *p;
+	int t;
+};
+
+static void common_round(struct proc *p, int t, uint32_t gen)
+{
+	size_t i;
+
+	for (i = t; i < COMMON_PAGES; i += NTHREADS)
+		write_page(p->common + i * page, pattern(0xc0 + p->index, i, gen));
+	for (i = t; i < COMMON_PAGES; i += NTHREADS) {
+		uint64_t want = pattern(0xc0 + p->index, i, gen);
+		uint64_t got = *(volatile uint64_t *)(p->common + i * page);
+
+		if (got != want)
+			mismatch(p->c, "common object", 0xc0 + p->index, i, want, got);
+	}
+}
+
+static void *racer(void *arg)
+{
+	struct proc *p = arg;
+
+	while (!p->stop) {
+		madvise(p->common, COMMON_PAGES * page, MADV_DONTNEED);
+		__atomic_add_fetch(&p->c->ops, 1, __ATOMIC_RELAXED);
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void *worker(void *arg)
+{
+	struct thread_arg *ta = arg;
+	struct proc *p = ta->p;
+	struct counters *c = p->c;
+	struct rng r = { 0x9e3779b97f4a7c15ULL * (p->index * 16 + ta->t + 1) };
+	struct obj objs[MAX_OBJS];
+	uint64_t ops = 0, next_id = ((uint64_t)p->index << 16) | ((uint64_t)ta->t << 12);
+	uint32_t common_gen = 0;
+	int i;
+
+	memset(objs, 0, sizeof(objs));
+	while (time(NULL) < deadline && ops < max_ops) {
+		struct obj *o = &objs[rnd(&r) % MAX_OBJS];
+		static const char *const names[] = { "write", "MADV_DONTNEED",
+			"mprotect", "mremap shrink+grow", "mremap move",
+			"partial munmap", "fork", "common object", "verify",
+			"munmap" };
+		unsigned int which = rnd(&r) % 10;
+
+		ops++;
+		cur_obj = o;
+		cur_op = o->used ? names[which] : "mmap";
+		if (!o->used) {
+			if (obj_create(o, p->fd, ++next_id, &r) == 0) {
+				trail_add("mmap", o);
+				fill(o, &r);
+			}
+			continue;
+		}
+		switch (which) {
+		case 0: fill(o, &r); verify(c, "after write", o); break;
+		case 1: op_dontneed(c, o, &r); break;
+		case 2: op_mprotect(c, o); break;
+		case 3: op_mremap_shrink_grow(c, o, &r); break;
+		case 4: op_mremap_move(c, o); break;
+		case 5: op_trim(c, o, &r); break;
+		case 6: if (rnd(&r) % 4 == 0) op_fork(c, o); break;
+		case 7: common_round(p, ta->t, ++common_gen); break;
+		case 8: verify(c, "check", o); break;
+		default:
+			verify(c, "before munmap", o);
+			obj_destroy(o);
+			break;
+		}
+		trail_add(names[which], o);
+	}
+	for (i = 0; i < MAX_OBJS; i++)
+		if (objs[i].used)
+			obj_destroy(&objs[i]);
+	__atomic_add_fetch(&c->ops, ops, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void process(int index)
+{
+	struct proc p = { .index = index, .c = &shared_counts[index] };
+	struct thread_arg ta[NTHREADS];
+	pthread_t th[NTHREADS], rt;
+	int i;
+
+	struct sigaction sa = { .sa_sigaction = crash_handler, .sa_flags = SA_SIGINFO };
+
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	p.fd = open(VMAPDEMO_PATH, O_RDWR | O_CLOEXEC);
+	if (p.fd < 0)
+		_exit(2);
+	p.common = mmap(NULL, COMMON_PAGES * page, PROT_READ | PROT_WRITE,
+			MAP_SHARED, p.fd, 0);
+	if (p.common == MAP_FAILED)
+		_exit(3);
+	pthread_create(&rt, NULL, racer, &p);
+	for (i = 0; i < NTHREADS; i++) {
+		ta[i] = (struct thread_arg){ &p, i };
+		pthread_create(&th[i], NULL, worker, &ta[i]);
+	}
+	for (i = 0; i < NTHREADS; i++)
+		pthread_join(th[i], NULL);
+	p.stop = 1;
+	pthread_join(rt, NULL);
+	munmap(p.common, COMMON_PAGES * page);
+	close(p.fd);
+	_exit(0);
+}
+
+/* EXTENSION POINT: store nodes (see the head comment). */
+static int stress_store(int nr_store)
+{
+	if (nr_store)
+		ksft_print_msg("%d store node(s): resize/sync/crash stress waits for the store uapi\n",
+			       nr_store);
+	return 0;
+}
+
+int main(void)
+{
+	struct vmapdemo_stats before, after;
+	char store[8][VD_PATH_MAX];
+	uint64_t ops = 0, mism = 0, forks = 0;
+	int secs = 10, bad = 0, i;
+	pid_t pids[NPROC];
+	const char *s;
+
+	ksft_print_header();
+	page = sysconf(_SC_PAGESIZE);
+	if ((s = getenv("VD_STRESS_SECS")))
+		secs = atoi(s);
+	max_ops = 100000;
+	if ((s = getenv("VD_STRESS_OPS")))
+		max_ops = strtoull(s, NULL, 0);
+	if (!vd_present())
+		ksft_exit_skip(VMAPDEMO_PATH " missing: load vmapdemo.ko\n");
+	ksft_set_plan(3);
+	ksft_print_msg("%d processes x %d threads (+1 racer each), %d s, at most %llu ops per thread\n",
+		       NPROC, NTHREADS, secs, (unsigned long long)max_ops);
+	if (vd_stats(&before))
+		ksft_exit_fail_msg("GET_STATS: %s\n", strerror(errno));
+	shared_counts = mmap(NULL, NPROC * sizeof(*shared_counts), PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared_counts == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	memset(shared_counts, 0, NPROC * sizeof(*shared_counts));
+	deadline = time(NULL) + secs;
+	fflush(stdout);
+	for (i = 0; i < NPROC; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			process(i);
+		if (pids[i] < 0)
+			ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	}
+	for (i = 0; i < NPROC; i++) {
+		int st;
+
+		if (waitpid(pids[i], &st, 0) != pids[i] || !WIFEXITED(st) ||
+		    WEXITSTATUS(st)) {
+			ksft_print_msg("process %d: %s %d\n", i,
+				       WIFSIGNALED(st) ? "killed by signal" : "exit status",
+				       WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			bad++;
+		}
+		ops += shared_counts[i].ops;
+		mism += shared_counts[i].mismatches;
+		forks += shared_counts[i].forks;
+	}
+	stress_store(vd_store_nodes(store, 8));
+	ksft_print_msg("%llu forks\n", (unsigned long long)forks);
+	ksft_print_msg("stress operations: %llu\n", (unsigned long long)ops);
+	ksft_test_result(mism == 0, "every page holds its pattern (%llu mismatches)\n",
+			 (unsigned long long)mism);
+	ksft_test_result(bad == 0, "every worker exited normally\n");
+	ksft_test_result(vd_stats_settled(&before, &after) == 0,
+			 "no object, mapping or page leaked\n");
+	ksft_finished();
+}
