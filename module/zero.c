@@ -62,9 +62,12 @@
  * @ref: one reference for the object's file and one per VMA mapping it
  * @pages: its pages, allocated on first touch
  * @nr_pages: size in pages, fixed at mmap time
+ * @fault_ahead: pages a fault maps at once, the module parameter's value at
+ *	mmap time (a VMA's VM_MIXEDMAP is decided then and cannot change)
  *
  * Locking: @ref is a kref (->mmap and ->open get, ->close and the file's
- * ->release put; the last put frees). @nr_pages is written before the
+ * ->release put; the last put frees). @nr_pages and @fault_ahead are
+ * written before the
  * object is published to any VMA and never changes. @pages has its own
  * lock (the xarray's). No other lock: faults may run concurrently, under
  * mmap_lock held for read or, on 6.12, under the per-VMA lock only.
