@@ -98,7 +98,7 @@ qemu_args() {
 
 # Live progress on the terminal, everything in the log.
 progress() {
-	tr -d '\r' | tee "$log" | awk -v mode="$mode" '
+	sed -u 's/\r$//' | tee "$log" | awk -v mode="$mode" '
 		/^VMAPDEMO: boot /	{ print "    guest up: " substr($0, 16); fflush(); next }
 		/^VMAPDEMO: test-start/	{ print "    running " $3; fflush(); next }
 		/^VMAPDEMO: test-end/	{ next }
