@@ -30,7 +30,7 @@ cd "$top" || exit 1
 # for kmemleak's minimum object age before scanning).
 append="vmapdemo.debug=1 panic_on_warn=1 oops=panic softlockup_panic=1"
 append="$append hung_task_panic=1 kasan.fault=panic page_table_check=on"
-append="$append debug_pagealloc=on"
+append="$append debug_pagealloc=on page_owner=on"
 # VM_APPEND: more for the guest's command line, e.g. kfence.sample_interval=0
 # to leave every allocation to KASAN (KFENCE otherwise catches the sampled
 # ones first and reports them as "BUG: KFENCE").
@@ -46,6 +46,14 @@ step "building the selftests (static, against $ksrc)"
 mkdir -p "$top/build/selftests"
 make -s -C "$top/selftests" KSFT_DIR="$ksrc/tools/testing/selftests" \
 	OUTPUT="$top/build/selftests" USERLDFLAGS=-static all || exit 1
+
+step "building the tools for the VM (stress-ng, trinity, gup_test)"
+extra=()
+if tools=$("$top/scripts/tools-initramfs.sh" | tail -n 1); then
+	extra=(--extra "$tools")
+else
+	echo "  tools unavailable: vmapdemo_tools will SKIP"
+fi
 
 step "debug kernel"
 dk=$("$top/scripts/debug-kernel.sh") || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
@@ -74,7 +82,7 @@ bad=0
 # slower than the stock kernels: the default watchdog is longer.
 "$top/scripts/vm.sh" --kernel "$kver" --kimage "$kimage" --mode check \
 	--ko "$ko" --tests "$top/build/selftests" --result "$res" \
-	--log "$log" --append "$append" \
+	--log "$log" --append "$append" "${extra[@]}" \
 	--timeout "${VM_TIMEOUT:-1200}" || bad=1
 
 # vm.sh fails on a kmemleak suspect or lockdep turning off, but only if the
@@ -85,6 +93,10 @@ bad=0
 if grep -q '^VMAPDEMO: end ' "$log"; then
 	if ! grep -q '^VMAPDEMO: kmemleak suspects=' "$log"; then
 		echo "  check-debug: FAIL: no kmemleak result (kmemleak not working?)"
+		bad=1
+	fi
+	if ! grep -q '^VMAPDEMO: page_owner leaked=' "$log"; then
+		echo "  check-debug: FAIL: no page_owner result (page leaks unchecked)"
 		bad=1
 	fi
 	# debug_locks: 0 is vm.sh's to report; here only its absence.

@@ -28,6 +28,7 @@ hostname vmapdemo-vm
 mode=check
 test_timeout=600
 debug=0
+unloaded=0
 bench_args=
 bench_thp=always,never
 for arg in $(cat /proc/cmdline); do
@@ -58,6 +59,21 @@ finish() {
 		leaks=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
 		say "kmemleak suspects=$leaks"
 		cat /sys/kernel/debug/kmemleak
+	fi
+	if [ -r /sys/kernel/debug/page_owner ] && [ "$unloaded" = 1 ]; then
+		# The module is gone, so a frame of its code in the allocation
+		# stack of a page still allocated prints as a bare address
+		# (%pS finds no symbol): a page the module allocated and never
+		# freed. Slab pages are left out (a slab keeps its page after
+		# the module's objects in it are freed; kmemleak covers those).
+		# Read in 4 KiB blocks: page_owner returns ENOMEM to a read
+		# whose buffer it cannot kmalloc, as awk's would be.
+		dd if=/sys/kernel/debug/page_owner bs=4096 2>/dev/null |
+		awk 'BEGIN { RS = ""; n = 0 }
+		     /\n 0x[0-9a-f]+(\n|$)/ && !/(new_slab|allocate_slab)/ {
+			n++; if (n <= 5) print "page_owner: " $0
+		     }
+		     END { print "VMAPDEMO: page_owner leaked=" n }'
 	fi
 	if [ -r /proc/lockdep_stats ]; then
 		say "lockdep $(grep 'debug_locks:' /proc/lockdep_stats | tr -s ' ')"
@@ -127,6 +143,7 @@ esac
 if [ -f /vmapdemo.ko ]; then
 	if rmmod vmapdemo; then
 		say "rmmod ok"
+		unloaded=1
 		# A second load/unload cycle exercises init and exit again.
 		if insmod /vmapdemo.ko && rmmod vmapdemo; then
 			say "reload ok"

@@ -148,6 +148,7 @@ function fail(msg) { failures[++nf] = msg }
 /^VMAPDEMO: reload failed/	{ fail("module did not load/unload a second time") }
 /^VMAPDEMO: taint /		{ split($5, a, "="); if (a[2] != 0) fail("new taint bits " a[2]) }
 /^VMAPDEMO: kmemleak /		{ split($3, a, "="); if (a[2] != 0) fail("kmemleak: " a[2] " unreferenced objects") }
+/^VMAPDEMO: page_owner /	{ split($3, a, "="); if (a[2] != 0) fail("page_owner: " a[2] " pages allocated by the module still allocated after its unload (leaked pages)") }
 /^VMAPDEMO: lockdep /		{ if ($0 ~ /debug_locks: 0/) fail("lockdep turned itself off (it found a problem)") }
 /^VMAPDEMO: end /		{ ended = 1; endstatus = $3 }
 /^VMAPDEMO: test-start /	{ cur = $3; plan = -1; seen = 0; intest = 1; running = "?"; next }
