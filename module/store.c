@@ -73,6 +73,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 
 #include <linux/vmapdemo.h>
 
@@ -90,6 +91,17 @@ static unsigned long long store_max_size = 64ULL << 30;
 module_param(store_max_size, ullong, 0444);
 MODULE_PARM_DESC(store_max_size, "largest size a store can take, in bytes (default 64 GiB, at most 1 TiB)");
 
+static int vd_store_age_set(const char *val, const struct kernel_param *kp);
+
+static const struct kernel_param_ops vd_store_age_ops = {
+	.set	= vd_store_age_set,
+	.get	= param_get_uint,
+};
+
+static unsigned int writeback_age_ms = 30000;
+module_param_cb(writeback_age_ms, &vd_store_age_ops, &writeback_age_ms, 0644);
+MODULE_PARM_DESC(writeback_age_ms, "write back store pages dirty for longer than this (ms, default 30000, 0 = no background writeback)");
+
 /*
  * Counters of one store, reported in struct vmapdemo_store_info (same
  * names). Independent atomics, read without a snapshot.
@@ -105,6 +117,13 @@ struct vd_store_stats {
 	atomic64_t reads;
 	atomic64_t writes;
 	atomic64_t resizes;
+	atomic64_t pages_written;
+	atomic64_t syncs;
+	atomic64_t crashes;
+	atomic64_t crash_dropped;
+	atomic64_t dirty_at_last_close;
+	atomic64_t faults_major;
+	atomic64_t pages_invalidated;
 };
 
 /**
@@ -120,7 +139,20 @@ struct vd_store_stats {
  *	mapping's invalidate_lock held exclusively; read with READ_ONCE().
  *	A fault checks it under invalidate_lock shared, so it never maps a
  *	page past a shrink that has started.
- * @cache: the pages
+ * @cache: the pages mappings, read() and write() use. %VD_PAGE_DIRTY
+ *	marks a page the backing store has not seen; it is set (after the
+ *	data is in the page) and cleared (before the page is copied) only
+ *	under the page lock.
+ * @backing: the simulated medium: a page here is only written under the
+ *	page lock of the cache page at the same index, and only read to
+ *	fill a cache page that is absent (under invalidate_lock)
+ * @wb_lock: serializes writebacks (sync, fsync, background), so that a
+ *	sync that finds a page already being written back waits for it;
+ *	taken outside invalidate_lock, never under mmap_lock
+ * @wb_work: background writeback, and the writeback an ASYNC sync starts
+ * @sync_gen: completed synchronous syncs
+ * @crash_gen: crashes; a file whose @crash_seen differs gets EIO once
+ * @opens: open files, for the dirty_at_last_close counter
  * @stats: counters
  *
  * A store lives from module init to module exit; open files pin the module
@@ -134,11 +166,38 @@ struct vd_store {
 	struct mutex lock;	/* size changes; order: top of file */
 	loff_t size;
 	struct vd_pages cache;
+	struct vd_pages backing;
+	struct mutex wb_lock;	/* writebacks; order: top of file */
+	struct delayed_work wb_work;
+	atomic64_t sync_gen;
+	atomic64_t crash_gen;
+	atomic_t opens;
 	struct vd_store_stats stats;
+};
+
+/**
+ * struct vd_store_file - one open file of a store
+ * @st: the store
+ * @crash_seen: the store's crash_gen when this file last synced or was
+ *	opened (like file->f_wb_err for writeback errors)
+ */
+struct vd_store_file {
+	struct vd_store *st;
+	u64 crash_seen;
 };
 
 static struct vd_store *vd_stores;
 static unsigned int vd_nr_stores;
+/* Protects vd_stores_live, so that a parameter write never kicks a gone store. */
+static DEFINE_MUTEX(vd_stores_lock);
+static bool vd_stores_live;
+
+static inline struct vd_store *vd_store_of(struct file *file)
+{
+	struct vd_store_file *sf = file->private_data;
+
+	return sf->st;
+}
 
 static inline struct address_space *vd_store_mapping(struct vd_store *st)
 {
@@ -162,24 +221,42 @@ static void vd_store_set_size(struct vd_store *st, loff_t size)
 }
 
 /*
- * The page at @index with a reference, allocated zero-filled if absent and
- * @create is set; NULL for a hole when !@create.
- * Context: invalidate_lock held (shared or exclusive).
+ * The cache page at @index with a reference. If absent, it is read in from
+ * the backing store (*@major set), or allocated zero-filled if @create is
+ * set; NULL for a hole when !@create.
+ * Context: invalidate_lock held (shared or exclusive): nothing removes
+ * cache pages meanwhile, so the backing page cannot be written while we
+ * copy it unless another filler won the race, and then our copy is dropped.
  */
 static struct page *vd_store_find_page(struct vd_store *st, pgoff_t index,
-				       bool create)
+				       bool create, bool *major)
 {
-	struct page *page;
+	struct page *page, *bpage;
 
+	*major = false;
 	page = vd_pages_lookup(&st->cache, index);
-	if (page || !create)
+	if (page)
 		return page;
+	bpage = vd_pages_lookup(&st->backing, index);
+	if (!bpage && !create)
+		return NULL;
 	page = vd_pages_alloc();
-	if (!page)
+	if (!page) {
+		if (bpage)
+			put_page(bpage);
 		return ERR_PTR(-ENOMEM);
+	}
+	if (bpage) {
+		copy_highpage(page, bpage);
+		put_page(bpage);
+		*major = true;
+	}
 	page = vd_pages_insert(&st->cache, index, page);
-	if (!IS_ERR(page))
+	if (!IS_ERR(page)) {
 		atomic64_inc(&st->stats.pages_alloc);
+		if (*major)
+			atomic64_inc(&st->stats.faults_major);
+	}
 	return page;
 }
 
@@ -197,6 +274,7 @@ static vm_fault_t vd_store_fault(struct vm_fault *vmf)
 	struct vd_store *st = vmf->vma->vm_private_data;
 	struct address_space *mapping = vd_store_mapping(st);
 	struct page *page;
+	bool major;
 
 	filemap_invalidate_lock_shared(mapping);
 	if (vmf->pgoff >= vd_store_nr_pages(st)) {
@@ -204,7 +282,7 @@ static vm_fault_t vd_store_fault(struct vm_fault *vmf)
 		atomic64_inc(&st->stats.faults_sigbus);
 		return VM_FAULT_SIGBUS;
 	}
-	page = vd_store_find_page(st, vmf->pgoff, true);
+	page = vd_store_find_page(st, vmf->pgoff, true, &major);
 	if (IS_ERR(page)) {
 		filemap_invalidate_unlock_shared(mapping);
 		return vmf_error(PTR_ERR(page));
@@ -232,13 +310,16 @@ static vm_fault_t vd_store_fault(struct vm_fault *vmf)
 	 * PTE and then unmaps it.
 	 */
 	vmf->page = page;
-	return VM_FAULT_LOCKED;
+	return VM_FAULT_LOCKED | (major ? VM_FAULT_MAJOR : 0);
 }
 
 /*
- * The first write to a page of a shared mapping. The page has no ->mapping,
- * so the core would refuse it unless we lock it and say so (do_page_mkwrite()):
- * it stays locked until the PTE is writable.
+ * The first write to a page of a shared mapping since it was mapped or
+ * written back. The page has no ->mapping, so the core would refuse it
+ * unless we lock it and say so (do_page_mkwrite()): it stays locked until
+ * the PTE is writable, so a writeback, which holds the page lock while it
+ * write-protects and copies the page, either sees this write or makes the
+ * writer fault again and mark the page dirty again.
  */
 static vm_fault_t vd_store_page_mkwrite(struct vm_fault *vmf)
 {
@@ -256,6 +337,7 @@ static vm_fault_t vd_store_page_mkwrite(struct vm_fault *vmf)
 		return VM_FAULT_NOPAGE;
 	}
 	filemap_invalidate_unlock_shared(mapping);
+	vd_pages_mark_dirty(&st->cache, vmf->pgoff);
 	atomic64_inc(&st->stats.faults_mkwrite);
 	return VM_FAULT_LOCKED;
 }
@@ -283,7 +365,7 @@ static int vd_store_mmap(struct file *file, struct vm_area_struct *vma)
 	 */
 	if (vma->vm_pgoff > (MAX_LFS_FILESIZE - len) >> PAGE_SHIFT)
 		return -EOVERFLOW;
-	vma->vm_private_data = file->private_data;
+	vma->vm_private_data = vd_store_of(file);
 	vma->vm_ops = &vd_store_vm_ops;
 	return 0;
 }
@@ -292,7 +374,7 @@ static int vd_store_mmap(struct file *file, struct vm_area_struct *vma)
 
 static ssize_t vd_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct vd_store *st = iocb->ki_filp->private_data;
+	struct vd_store *st = vd_store_of(iocb->ki_filp);
 	struct address_space *mapping = vd_store_mapping(st);
 	loff_t pos = iocb->ki_pos;
 	ssize_t done = 0;
@@ -306,13 +388,19 @@ static ssize_t vd_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		size_t n = min_t(size_t, PAGE_SIZE - offset, iov_iter_count(to));
 		struct page *page;
 		size_t copied;
+		bool major;
 		loff_t size;
 
 		filemap_invalidate_lock_shared(mapping);
-		page = vd_store_find_page(st, index, false);
+		page = vd_store_find_page(st, index, false, &major);
 		/* After the lookup, as filemap_read(): no data past a shrink. */
 		size = vd_store_size(st);
 		filemap_invalidate_unlock_shared(mapping);
+		if (IS_ERR(page)) {
+			if (!done)
+				return PTR_ERR(page);
+			break;
+		}
 		if (pos >= size) {
 			if (page)
 				put_page(page);
@@ -353,6 +441,7 @@ static ssize_t vd_store_write_page(struct vd_store *st, pgoff_t index,
 	struct address_space *mapping = vd_store_mapping(st);
 	struct page *page;
 	size_t copied;
+	bool major;
 
 	/*
 	 * Fault the source in before taking any lock: it may be a mapping of
@@ -363,7 +452,7 @@ static ssize_t vd_store_write_page(struct vd_store *st, pgoff_t index,
 		return -EFAULT;
 
 	filemap_invalidate_lock_shared(mapping);
-	page = vd_store_find_page(st, index, true);
+	page = vd_store_find_page(st, index, true, &major);
 	filemap_invalidate_unlock_shared(mapping);
 	if (IS_ERR(page))
 		return PTR_ERR(page);
@@ -384,6 +473,8 @@ static ssize_t vd_store_write_page(struct vd_store *st, pgoff_t index,
 	copied = copy_page_from_iter_atomic(page, offset, n, from);
 	pagefault_enable();
 	flush_dcache_page(page);
+	if (copied)
+		vd_pages_mark_dirty(&st->cache, index);
 out:
 	unlock_page(page);
 	put_page(page);
@@ -392,7 +483,7 @@ out:
 
 static ssize_t vd_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct vd_store *st = iocb->ki_filp->private_data;
+	struct vd_store *st = vd_store_of(iocb->ki_filp);
 	loff_t pos = iocb->ki_pos, max = READ_ONCE(store_max_size);
 	size_t count = iov_iter_count(from);
 	ssize_t done = 0, ret = 0;
@@ -434,16 +525,16 @@ static ssize_t vd_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	return done;
 }
 
-/* Is there data (a page in memory) at @index? */
+/* Is there data (a page in the cache or the backing store) at @index? */
 static bool vd_store_has_page(struct vd_store *st, pgoff_t index)
 {
-	return !!xa_load(&st->cache.xa, index);
+	return xa_load(&st->cache.xa, index) || xa_load(&st->backing.xa, index);
 }
 
 /*
  * SEEK_DATA/SEEK_HOLE at page granularity, like tmpfs: data is every page
- * the store holds, a hole every page it does not, and the end of the store
- * is a hole.
+ * the store holds (in the cache or the backing store), a hole every page
+ * it does not, and the end of the store is a hole.
  */
 static loff_t vd_store_seek_data_hole(struct vd_store *st, loff_t offset,
 				      int whence)
@@ -456,13 +547,23 @@ static loff_t vd_store_seek_data_hole(struct vd_store *st, loff_t offset,
 	index = offset >> PAGE_SHIFT;
 	last = (size - 1) >> PAGE_SHIFT;
 	if (whence == SEEK_DATA) {
-		pgoff_t found = index;
-		struct page *page = vd_pages_find(&st->cache, &found, last,
-						  XA_PRESENT);
+		pgoff_t found = ULONG_MAX, i;
+		struct page *page;
 
-		if (!page)
+		i = index;
+		page = vd_pages_find(&st->cache, &i, last, XA_PRESENT);
+		if (page) {
+			put_page(page);
+			found = i;
+		}
+		i = index;
+		page = vd_pages_find(&st->backing, &i, last, XA_PRESENT);
+		if (page) {
+			put_page(page);
+			found = min(found, i);
+		}
+		if (found == ULONG_MAX)
 			return -ENXIO;
-		put_page(page);
 		return found == index ? offset : (loff_t)found << PAGE_SHIFT;
 	}
 	while (index <= last && vd_store_has_page(st, index)) {
@@ -476,7 +577,7 @@ static loff_t vd_store_seek_data_hole(struct vd_store *st, loff_t offset,
 
 static loff_t vd_store_llseek(struct file *file, loff_t offset, int whence)
 {
-	struct vd_store *st = file->private_data;
+	struct vd_store *st = vd_store_of(file);
 	loff_t ret;
 
 	switch (whence) {
@@ -501,19 +602,29 @@ static loff_t vd_store_llseek(struct file *file, loff_t offset, int whence)
 
 /*
  * Remove the pages in [@first, @last] from the cache, each under its page
- * lock so that a fault that returned it has installed its PTE by then.
- * Context: st->lock and invalidate_lock (exclusive) held.
+ * lock so that a fault that returned it has installed its PTE by then, and
+ * so that a writeback copying it finishes first. With @clean_only, dirty
+ * pages stay. Return: the number of dirty pages removed.
+ * Context: invalidate_lock held exclusively.
  */
-static void vd_store_drop_range(struct vd_store *st, pgoff_t first,
-				pgoff_t last)
+static unsigned long vd_store_drop_range(struct vd_store *st, pgoff_t first,
+					 pgoff_t last, bool clean_only)
 {
+	unsigned long dirty = 0;
 	pgoff_t index = first;
 	struct page *page;
+	bool was_dirty;
 
 	while ((page = vd_pages_find(&st->cache, &index, last, XA_PRESENT))) {
 		lock_page(page);
-		if (vd_pages_remove_page(&st->cache, index, page, NULL))
+		if ((!clean_only ||
+		     !xa_get_mark(&st->cache.xa, index, VD_PAGE_DIRTY)) &&
+		    vd_pages_remove_page(&st->cache, index, page, &was_dirty)) {
 			atomic64_inc(&st->stats.pages_freed);
+			dirty += was_dirty;
+			if (clean_only)
+				atomic64_inc(&st->stats.pages_invalidated);
+		}
 		unlock_page(page);
 		put_page(page);
 		if (index == last)
@@ -521,20 +632,33 @@ static void vd_store_drop_range(struct vd_store *st, pgoff_t first,
 		index++;
 		cond_resched();
 	}
+	return dirty;
 }
 
-/* Zero the part of the page at @index from byte @offset on. */
+/*
+ * Zero the part of the page at @index from byte @offset on, in the cache
+ * and in the backing store, under the cache page's lock if there is one
+ * (a writeback copies to the backing store under that lock).
+ */
 static void vd_store_zero_tail(struct vd_store *st, pgoff_t index,
 			       size_t offset)
 {
 	struct page *page = vd_pages_lookup(&st->cache, index);
+	struct page *bpage;
 
-	if (!page)
-		return;
-	lock_page(page);
-	zero_user_segment(page, offset, PAGE_SIZE);
-	unlock_page(page);
-	put_page(page);
+	if (page) {
+		lock_page(page);
+		zero_user_segment(page, offset, PAGE_SIZE);
+	}
+	bpage = vd_pages_lookup(&st->backing, index);
+	if (bpage) {
+		zero_user_segment(bpage, offset, PAGE_SIZE);
+		put_page(bpage);
+	}
+	if (page) {
+		unlock_page(page);
+		put_page(page);
+	}
 }
 
 static int vd_store_resize(struct vd_store *st, loff_t new_size)
@@ -549,7 +673,11 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 		vd_store_set_size(st, new_size);
 		/* As truncate_pagecache(): private copies past the end go too. */
 		unmap_mapping_range(mapping, holebegin, 0, 1);
-		vd_store_drop_range(st, holebegin >> PAGE_SHIFT, ULONG_MAX);
+		vd_store_drop_range(st, holebegin >> PAGE_SHIFT, ULONG_MAX,
+				    false);
+		/* After the cache pages: no writeback can copy there now. */
+		vd_pages_remove_range(&st->backing, holebegin >> PAGE_SHIFT,
+				      ULONG_MAX);
 		if (offset_in_page(new_size))
 			vd_store_zero_tail(st, new_size >> PAGE_SHIFT,
 					   offset_in_page(new_size));
@@ -562,6 +690,240 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 	mutex_unlock(&st->lock);
 	atomic64_inc(&st->stats.resizes);
 	return 0;
+}
+
+/* --- writeback, sync, crash ------------------------------------------- */
+
+/*
+ * Write back the dirty cache page @page at @index (reference section 6.1):
+ * under the page lock, clear the dirty mark, write-protect the page in
+ * every shared writable mapping, then copy it to the backing store. A
+ * store through a PTE that was writable before the write-protect is in the
+ * page before the copy; a later one faults, blocks in ->page_mkwrite on
+ * the page lock and marks the page dirty again after we are done; write()
+ * copies and marks under the page lock. So no write is lost, and the
+ * backing page receives whole page images only.
+ * Return: 1 if the page was copied, 0 if it was not dirty (or no longer
+ * in the store), -ENOMEM.
+ * Context: wb_lock held.
+ */
+static int vd_store_writeback_page(struct vd_store *st, pgoff_t index,
+				   struct page *page)
+{
+	struct page *bpage;
+	bool allocated;
+	int ret = 0;
+
+	lock_page(page);
+	if (xa_load(&st->cache.xa, index) != page ||
+	    !vd_pages_clear_dirty(&st->cache, index))
+		goto out;
+	wp_shared_mapping_range(vd_store_mapping(st), index, 1);
+	bpage = vd_pages_get(&st->backing, index, &allocated);
+	if (IS_ERR(bpage)) {
+		vd_pages_mark_dirty(&st->cache, index);
+		ret = PTR_ERR(bpage);
+		goto out;
+	}
+	copy_highpage(bpage, page);
+	put_page(bpage);
+	atomic64_inc(&st->stats.pages_written);
+	ret = 1;
+out:
+	unlock_page(page);
+	return ret;
+}
+
+/*
+ * Write back the pages in [@first, @last] that carry @mark (%VD_PAGE_DIRTY,
+ * or %VD_PAGE_AGED for background writeback).
+ * Return: pages written, or a negative errno.
+ * Context: wb_lock held.
+ */
+static long vd_store_writeback_range(struct vd_store *st, pgoff_t first,
+				     pgoff_t last, xa_mark_t mark)
+{
+	pgoff_t index = first;
+	struct page *page;
+	long written = 0;
+	int ret;
+
+	while ((page = vd_pages_find(&st->cache, &index, last, mark))) {
+		ret = vd_store_writeback_page(st, index, page);
+		put_page(page);
+		if (ret < 0)
+			return ret;
+		written += ret;
+		if (index == last)
+			break;
+		index++;
+		cond_resched();
+	}
+	return written;
+}
+
+/*
+ * Report a crash since this file last synced, once, as fsync() reports a
+ * writeback error (errseq) once per open file. Called after the copies.
+ * invalidate_lock waits for a crash in progress: a crash that began before
+ * this point is complete when we report it (so a sync that starts after
+ * the report cannot overlap it), and one that begins after it found every
+ * page we copied already in the backing store.
+ */
+static int vd_store_check_crash(struct vd_store *st, struct vd_store_file *sf)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	u64 gen;
+
+	filemap_invalidate_lock_shared(mapping);
+	gen = atomic64_read(&st->crash_gen);
+	filemap_invalidate_unlock_shared(mapping);
+
+	if (READ_ONCE(sf->crash_seen) == gen)
+		return 0;
+	WRITE_ONCE(sf->crash_seen, gen);
+	return -EIO;
+}
+
+/*
+ * A synchronous sync of [@first, @last]: every page dirty when it starts
+ * is in the backing store when it returns 0. Pages written are added to
+ * *@written.
+ */
+static int vd_store_sync(struct vd_store *st, struct vd_store_file *sf,
+			 pgoff_t first, pgoff_t last, u64 *written)
+{
+	long n;
+	int ret;
+
+	if (mutex_lock_killable(&st->wb_lock))
+		return -EINTR;
+	n = vd_store_writeback_range(st, first, last, VD_PAGE_DIRTY);
+	mutex_unlock(&st->wb_lock);
+	if (n < 0)
+		return n;
+	*written += n;
+	/* After the copies: a crash that overlapped them is reported. */
+	ret = vd_store_check_crash(st, sf);
+	if (ret)
+		return ret;
+	atomic64_inc(&st->stats.syncs);
+	atomic64_inc(&st->sync_gen);
+	return 0;
+}
+
+/*
+ * Background writeback, and the writeback an ASYNC sync starts: write back
+ * the pages marked aged, then, if background writeback is on, mark the
+ * pages dirty now as aged and come back after writeback_age_ms. A page
+ * dirty for longer than the age is thus written back within another age.
+ */
+static void vd_store_wb_work(struct work_struct *work)
+{
+	struct vd_store *st = container_of(to_delayed_work(work),
+					   struct vd_store, wb_work);
+	unsigned int age = READ_ONCE(writeback_age_ms);
+
+	mutex_lock(&st->wb_lock);
+	vd_store_writeback_range(st, 0, ULONG_MAX, VD_PAGE_AGED);
+	if (age)
+		vd_pages_age_dirty(&st->cache, 0, ULONG_MAX);
+	mutex_unlock(&st->wb_lock);
+	if (age)
+		queue_delayed_work(system_unbound_wq, &st->wb_work,
+				   msecs_to_jiffies(age));
+}
+
+/* Is any page in [@first, @last] mlocked or pinned in some mapping? */
+static bool vd_store_range_busy(struct vd_store *st, pgoff_t first,
+				pgoff_t last)
+{
+	pgoff_t index = first;
+	struct page *page;
+	bool busy = false;
+
+	while ((page = vd_pages_find(&st->cache, &index, last, XA_PRESENT))) {
+		busy = folio_test_mlocked(page_folio(page)) ||
+		       folio_maybe_dma_pinned(page_folio(page));
+		put_page(page);
+		if (busy || index == last)
+			break;
+		index++;
+		cond_resched();
+	}
+	return busy;
+}
+
+/*
+ * INVALIDATE: write back, then drop the range's cached pages, so that every
+ * mapping and read() sees the backing store. invalidate_lock (exclusive)
+ * keeps faults, read() and write() from the range meanwhile, so no page
+ * can be dirtied again between the writeback and the drop.
+ */
+static int vd_store_invalidate(struct vd_store *st, struct vd_store_file *sf,
+			       pgoff_t first, pgoff_t last, u64 *written)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	loff_t start = (loff_t)first << PAGE_SHIFT;
+	loff_t len = (loff_t)(last - first + 1) << PAGE_SHIFT;
+	long n;
+	int ret;
+
+	if (mutex_lock_killable(&st->wb_lock))
+		return -EINTR;
+	filemap_invalidate_lock(mapping);
+	if (vd_store_range_busy(st, first, last)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	n = vd_store_writeback_range(st, first, last, VD_PAGE_DIRTY);
+	if (n < 0) {
+		ret = n;
+		goto out;
+	}
+	*written += n;
+	unmap_mapping_range(mapping, start, len, 0);
+	vd_store_drop_range(st, first, last, true);
+	unmap_mapping_range(mapping, start, len, 0);
+	ret = 0;
+out:
+	filemap_invalidate_unlock(mapping);
+	mutex_unlock(&st->wb_lock);
+	if (ret)
+		return ret;
+	ret = vd_store_check_crash(st, sf);
+	if (ret)
+		return ret;
+	atomic64_inc(&st->stats.syncs);
+	atomic64_inc(&st->sync_gen);
+	return 0;
+}
+
+/*
+ * A simulated crash of the medium: everything the backing store has not
+ * seen is lost. invalidate_lock (exclusive) stops faults and lookups; the
+ * first unmap zaps every PTE of the store's pages (private copies stay:
+ * they belong to their process); each page is removed under its page lock,
+ * so a writeback copying it finishes first (each backing page is old or
+ * new) and a fault that found it has installed its PTE, which the second
+ * unmap zaps. Not under wb_lock: a crash does not wait for a sync.
+ * Return: dirty pages dropped.
+ */
+static unsigned long vd_store_crash(struct vd_store *st)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	unsigned long dropped;
+
+	filemap_invalidate_lock(mapping);
+	/* Before any page goes: a sync that then completes reports it. */
+	atomic64_inc(&st->crash_gen);
+	unmap_mapping_range(mapping, 0, 0, 0);
+	dropped = vd_store_drop_range(st, 0, ULONG_MAX, false);
+	unmap_mapping_range(mapping, 0, 0, 0);
+	filemap_invalidate_unlock(mapping);
+	atomic64_inc(&st->stats.crashes);
+	atomic64_add(dropped, &st->stats.crash_dropped);
+	return dropped;
 }
 
 /* --- ioctls -------------------------------------------------------------- */
@@ -594,6 +956,17 @@ static long vd_store_ioc_get_info(struct vd_store *st, void __user *uarg)
 	info.reads = atomic64_read(&s->reads);
 	info.writes = atomic64_read(&s->writes);
 	info.resizes = atomic64_read(&s->resizes);
+	info.backing_pages = atomic_long_read(&st->backing.nr);
+	info.dirty_pages = atomic_long_read(&st->cache.nr_dirty);
+	info.pages_written = atomic64_read(&s->pages_written);
+	info.syncs = atomic64_read(&s->syncs);
+	info.sync_gen = atomic64_read(&st->sync_gen);
+	info.crashes = atomic64_read(&s->crashes);
+	info.crash_gen = atomic64_read(&st->crash_gen);
+	info.crash_dropped = atomic64_read(&s->crash_dropped);
+	info.dirty_at_last_close = atomic64_read(&s->dirty_at_last_close);
+	info.faults_major = atomic64_read(&s->faults_major);
+	info.pages_invalidated = atomic64_read(&s->pages_invalidated);
 	info.size = min_t(u32, usize, sizeof(info));
 	return vd_ioctl_arg_out(uarg, usize, &info, sizeof(info));
 }
@@ -620,17 +993,95 @@ static long vd_store_ioc_set_size(struct vd_store *st, struct file *file,
 	return vd_store_resize(st, rs.new_size);
 }
 
+#define VD_SYNC_FLAGS	(VMAPDEMO_STORE_SYNC_SYNC | VMAPDEMO_STORE_SYNC_ASYNC | \
+			 VMAPDEMO_STORE_SYNC_INVALIDATE)
+
+static long vd_store_ioc_sync(struct vd_store_file *sf, void __user *uarg)
+{
+	struct vmapdemo_store_sync sy = {};
+	struct vd_store *st = sf->st;
+	u64 end, written = 0;
+	pgoff_t first, last;
+	loff_t size;
+	u32 usize;
+	int ret;
+
+	ret = vd_ioctl_arg_in(&sy, sizeof(sy),
+			      offsetofend(typeof(sy), sync_gen), uarg, &usize);
+	if (ret)
+		return ret;
+	if (sy.flags & ~VD_SYNC_FLAGS)
+		return -EINVAL;
+	if ((sy.flags & VMAPDEMO_STORE_SYNC_SYNC) &&
+	    (sy.flags & VMAPDEMO_STORE_SYNC_ASYNC))
+		return -EINVAL;
+	if (offset_in_page(sy.offset))
+		return -EINVAL;
+	if (check_add_overflow(sy.offset, sy.length, &end) || end > LLONG_MAX)
+		return -EOVERFLOW;
+	size = round_up(vd_store_size(st), PAGE_SIZE);
+	if (sy.offset > size || (sy.length && end > size))
+		return -ENXIO;
+	if (!sy.length)
+		end = size;
+
+	if (end > sy.offset) {
+		first = sy.offset >> PAGE_SHIFT;
+		last = (end - 1) >> PAGE_SHIFT;
+		if (sy.flags & VMAPDEMO_STORE_SYNC_INVALIDATE) {
+			ret = vd_store_invalidate(st, sf, first, last, &written);
+		} else if (sy.flags & VMAPDEMO_STORE_SYNC_SYNC) {
+			ret = vd_store_sync(st, sf, first, last, &written);
+		} else {
+			/* ASYNC (or no flag, as msync() allows): start it. */
+			vd_pages_age_dirty(&st->cache, first, last);
+			mod_delayed_work(system_unbound_wq, &st->wb_work, 0);
+		}
+		if (ret)
+			return ret;
+	}
+	sy.pages_written = written;
+	sy.sync_gen = atomic64_read(&st->sync_gen);
+	sy.size = min_t(u32, usize, sizeof(sy));
+	return vd_ioctl_arg_out(uarg, usize, &sy, sizeof(sy));
+}
+
+static long vd_store_ioc_crash(struct vd_store *st, struct file *file,
+			       void __user *uarg)
+{
+	struct vmapdemo_store_crash cr = {};
+	u32 usize;
+	int ret;
+
+	ret = vd_ioctl_arg_in(&cr, sizeof(cr),
+			      offsetofend(typeof(cr), crash_gen), uarg, &usize);
+	if (ret)
+		return ret;
+	if (cr.flags)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	cr.pages_dropped = vd_store_crash(st);
+	cr.crash_gen = atomic64_read(&st->crash_gen);
+	cr.size = min_t(u32, usize, sizeof(cr));
+	return vd_ioctl_arg_out(uarg, usize, &cr, sizeof(cr));
+}
+
 static long vd_store_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
-	struct vd_store *st = file->private_data;
+	struct vd_store_file *sf = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case VMAPDEMO_STORE_IOC_GET_INFO:
-		return vd_store_ioc_get_info(st, uarg);
+		return vd_store_ioc_get_info(sf->st, uarg);
 	case VMAPDEMO_STORE_IOC_SET_SIZE:
-		return vd_store_ioc_set_size(st, file, uarg);
+		return vd_store_ioc_set_size(sf->st, file, uarg);
+	case VMAPDEMO_STORE_IOC_SYNC:
+		return vd_store_ioc_sync(sf, uarg);
+	case VMAPDEMO_STORE_IOC_CRASH:
+		return vd_store_ioc_crash(sf->st, file, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -643,23 +1094,44 @@ static int vd_store_open(struct inode *inode, struct file *file)
 	/* misc_open() left our miscdevice in private_data. */
 	struct vd_store *st = container_of(file->private_data, struct vd_store,
 					   misc);
+	struct vd_store_file *sf;
 
-	file->private_data = st;
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL_ACCOUNT);
+	if (!sf)
+		return -ENOMEM;
+	sf->st = st;
+	sf->crash_seen = atomic64_read(&st->crash_gen);
+	file->private_data = sf;
 	/* Before any mmap, never changed later: see the top of the file. */
 	file->f_mapping = vd_store_mapping(st);
+	atomic_inc(&st->opens);
 	return 0;
 }
 
 static int vd_store_release(struct inode *inode, struct file *file)
 {
+	struct vd_store_file *sf = file->private_data;
+	struct vd_store *st = sf->st;
+
+	/* A last close does not write back (nor does munmap): count it. */
+	if (atomic_dec_and_test(&st->opens))
+		atomic64_set(&st->stats.dirty_at_last_close,
+			     atomic_long_read(&st->cache.nr_dirty));
+	kfree(sf);
 	return 0;
 }
 
-/* Every write is in the store already: nothing to do until msync exists. */
+/* fsync(), fdatasync() and msync(MS_SYNC) (through vfs_fsync_range()). */
 static int vd_store_fsync(struct file *file, loff_t start, loff_t end,
 			  int datasync)
 {
-	return 0;
+	struct vd_store_file *sf = file->private_data;
+	u64 written = 0;
+
+	if (start < 0 || end < start)
+		return -EINVAL;
+	return vd_store_sync(sf->st, sf, start >> PAGE_SHIFT,
+			     end >> PAGE_SHIFT, &written);
 }
 
 static const struct file_operations vd_store_fops = {
@@ -675,13 +1147,39 @@ static const struct file_operations vd_store_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-/* --- init and exit ------------------------------------------------------- */
+/* --- init, exit and the writeback_age_ms parameter ------------------------ */
+
+/*
+ * A new age takes effect now: every store's worker runs once more with it
+ * (writing back what is aged, re-arming only if the age is not 0) before
+ * the write to the parameter returns. So after writing 0, no background
+ * writeback happens until the next sync ASYNC or a new age.
+ */
+static int vd_store_age_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int i;
+	int ret;
+
+	ret = param_set_uint(val, kp);
+	if (ret)
+		return ret;
+	mutex_lock(&vd_stores_lock);
+	for (i = 0; vd_stores_live && i < vd_nr_stores; i++) {
+		mod_delayed_work(system_unbound_wq, &vd_stores[i].wb_work, 0);
+		flush_delayed_work(&vd_stores[i].wb_work);
+	}
+	mutex_unlock(&vd_stores_lock);
+	return 0;
+}
 
 static void vd_store_destroy(struct vd_store *st)
 {
 	misc_deregister(&st->misc);
+	/* Handles the work re-arming itself. */
+	cancel_delayed_work_sync(&st->wb_work);
 	/* No file is open (the module is going), so nothing is mapped. */
 	atomic64_add(vd_pages_destroy(&st->cache), &st->stats.pages_freed);
+	vd_pages_destroy(&st->backing);
 	iput(st->inode);
 }
 
@@ -691,7 +1189,10 @@ static int vd_store_create(struct vd_store *st, unsigned int index)
 
 	st->index = index;
 	mutex_init(&st->lock);
+	mutex_init(&st->wb_lock);
+	INIT_DELAYED_WORK(&st->wb_work, vd_store_wb_work);
 	vd_pages_init(&st->cache);
+	vd_pages_init(&st->backing);
 	st->inode = vd_fs_new_inode();
 	if (IS_ERR(st->inode))
 		return PTR_ERR(st->inode);
@@ -738,7 +1239,15 @@ int vd_store_init(void)
 		if (ret)
 			goto err_destroy;
 	}
+	mutex_lock(&vd_stores_lock);
 	vd_nr_stores = nr_stores;
+	vd_stores_live = true;
+	for (i = 0; i < vd_nr_stores; i++)
+		if (READ_ONCE(writeback_age_ms))
+			queue_delayed_work(system_unbound_wq,
+					   &vd_stores[i].wb_work,
+					   msecs_to_jiffies(writeback_age_ms));
+	mutex_unlock(&vd_stores_lock);
 	return 0;
 
 err_destroy:
@@ -753,6 +1262,10 @@ void vd_store_exit(void)
 {
 	unsigned int i;
 
+	/* From here on a parameter write kicks nothing. */
+	mutex_lock(&vd_stores_lock);
+	vd_stores_live = false;
+	mutex_unlock(&vd_stores_lock);
 	for (i = 0; i < vd_nr_stores; i++)
 		vd_store_destroy(&vd_stores[i]);
 	kfree(vd_stores);
