@@ -695,6 +695,24 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 /* --- writeback, sync, crash ------------------------------------------- */
 
 /*
+ * Make every mapping's next write to the page at @index fault. Debian's
+ * kernels build CONFIG_MAPPING_DIRTY_HELPERS (selected by vmwgfx), whose
+ * wp_shared_mapping_range() only write-protects the shared writable PTEs;
+ * without it, unmapping (even_cows=0) does the job at the price of a
+ * refault for readers too.
+ * Context: the page lock held.
+ */
+static void vd_store_write_protect(struct vd_store *st, pgoff_t index)
+{
+#if IS_ENABLED(CONFIG_MAPPING_DIRTY_HELPERS)
+	wp_shared_mapping_range(vd_store_mapping(st), index, 1);
+#else
+	unmap_mapping_range(vd_store_mapping(st), (loff_t)index << PAGE_SHIFT,
+			    PAGE_SIZE, 0);
+#endif
+}
+
+/*
  * Write back the dirty cache page @page at @index (reference section 6.1):
  * under the page lock, clear the dirty mark, write-protect the page in
  * every shared writable mapping, then copy it to the backing store. A
@@ -718,7 +736,7 @@ static int vd_store_writeback_page(struct vd_store *st, pgoff_t index,
 	if (xa_load(&st->cache.xa, index) != page ||
 	    !vd_pages_clear_dirty(&st->cache, index))
 		goto out;
-	wp_shared_mapping_range(vd_store_mapping(st), index, 1);
+	vd_store_write_protect(st, index);
 	bpage = vd_pages_get(&st->backing, index, &allocated);
 	if (IS_ERR(bpage)) {
 		vd_pages_mark_dirty(&st->cache, index);
