@@ -23,18 +23,32 @@
  * fd (VM_MAYSHARE without VM_SHARED) cannot be written, so mapping the
  * store's pages read-only into it keeps it coherent.
  *
+ * Two tiers: the cache above is what mappings, read() and write() use; a
+ * second page array, the backing store, is the simulated medium that only
+ * writeback writes (sync ioctl, ->fsync, the background worker) and a
+ * simulated crash falls back to. See "Store msync and crash" in the uapi
+ * header.
+ *
  * Locking, outermost first:
  *
  *   st->lock (mutex)                write(), resize: size changes
+ *   st->wb_lock (mutex)             writebacks (sync, fsync, worker);
+ *                                   never taken under mmap_lock (msync
+ *                                   drops it before ->fsync)
  *     mmap_lock                     (a user copy in write() may fault)
  *       invalidate_lock             shared: ->fault, ->page_mkwrite, page
- *                                   lookup in read()/write();
- *                                   exclusive: shrink (removes pages)
+ *                                   lookup in read()/write(), the crash
+ *                                   check of a sync;
+ *                                   exclusive: shrink, crash, INVALIDATE
+ *                                   (they remove pages)
  *         page lock                 ->fault until the PTE is installed
  *                                   (VM_FAULT_LOCKED), ->page_mkwrite until
  *                                   the PTE is writable, write() around its
- *                                   atomic copy, removal of a page
- *           i_mmap_rwsem            unmap_mapping_range()
+ *                                   atomic copy and dirty mark, writeback
+ *                                   around mark-clear/write-protect/copy,
+ *                                   removal of a page
+ *           i_mmap_rwsem            unmap_mapping_range(),
+ *                                   wp_shared_mapping_range()
  *             xa_lock               struct vd_pages
  *
  * This is the order of mm/rmap.c (i_rwsem -> mmap_lock -> invalidate_lock
