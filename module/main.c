@@ -172,15 +172,20 @@ static int __init vmapdemo_init(void)
 	ret = vd_zero_init();
 	if (ret)
 		goto err_fs;
+	ret = vd_store_init();
+	if (ret)
+		goto err_zero;
 	ret = misc_register(&vmapdemo_misc);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", VMAPDEMO_DEV_NAME, ret);
-		goto err_zero;
+		goto err_store;
 	}
 	pr_info("version %s loaded, /dev/%s is 10:%d\n", VMAPDEMO_VERSION,
 		VMAPDEMO_DEV_NAME, vmapdemo_misc.minor);
 	return 0;
 
+err_store:
+	vd_store_exit();
 err_zero:
 	vd_zero_exit();
 err_fs:
@@ -191,6 +196,7 @@ err_fs:
 static void __exit vmapdemo_exit(void)
 {
 	misc_deregister(&vmapdemo_misc);
+	vd_store_exit();
 	vd_zero_exit();
 	vd_fs_exit();
 	pr_info("unloaded\n");

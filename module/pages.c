@@ -25,6 +25,7 @@ void vd_pages_init(struct vd_pages *pa)
 {
 	xa_init(&pa->xa);
 	atomic_long_set(&pa->nr, 0);
+	atomic_long_set(&pa->nr_dirty, 0);
 }
 
 /**
@@ -136,6 +137,8 @@ unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
 
 	xas_lock(&xas);
 	xas_for_each(&xas, page, last) {
+		if (xas_get_mark(&xas, VD_PAGE_DIRTY))
+			atomic_long_dec(&pa->nr_dirty);
 		xas_store(&xas, NULL);
 		put_page(page);
 		n++;
@@ -171,4 +174,177 @@ unsigned long vd_pages_destroy(struct vd_pages *pa)
 
 	xa_destroy(&pa->xa);
 	return n;
+}
+
+/**
+ * vd_pages_alloc() - a new zero-filled page for a &struct vd_pages
+ *
+ * Return: the page (one reference), or NULL.
+ */
+struct page *vd_pages_alloc(void)
+{
+	return alloc_page(VD_PAGES_GFP);
+}
+
+/**
+ * vd_pages_insert() - add @page at @index unless a page is already there
+ * @pa: the array
+ * @index: page offset
+ * @page: a page from vd_pages_alloc(); the caller's reference is consumed
+ *
+ * Context: may sleep.
+ * Return: the page now at @index with a reference for the caller (@page, or
+ * the page that won a race, @page then being freed), or ERR_PTR(-ENOMEM).
+ */
+struct page *vd_pages_insert(struct vd_pages *pa, pgoff_t index,
+			     struct page *page)
+{
+	struct page *old;
+
+	xa_lock(&pa->xa);
+	old = __xa_cmpxchg(&pa->xa, index, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (unlikely(old)) {
+		if (!xa_is_err(old))
+			get_page(old);
+		xa_unlock(&pa->xa);
+		put_page(page);
+		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
+	}
+	get_page(page);
+	atomic_long_inc(&pa->nr);
+	xa_unlock(&pa->xa);
+	return page;
+}
+
+/**
+ * vd_pages_remove_page() - drop @page from @index if it is still there
+ * @pa: the array
+ * @index: page offset
+ * @page: the page the caller expects at @index
+ * @was_dirty: set to whether the page carried %VD_PAGE_DIRTY (may be NULL)
+ *
+ * The array's reference is put; the caller keeps its own.
+ *
+ * Return: true if the page was removed.
+ */
+bool vd_pages_remove_page(struct vd_pages *pa, pgoff_t index,
+			  struct page *page, bool *was_dirty)
+{
+	XA_STATE(xas, &pa->xa, index);
+	bool dirty = false, removed = false;
+
+	xas_lock(&xas);
+	if (xas_load(&xas) == page) {
+		dirty = xas_get_mark(&xas, VD_PAGE_DIRTY);
+		xas_store(&xas, NULL);
+		removed = true;
+	}
+	xas_unlock(&xas);
+	if (removed) {
+		if (dirty)
+			atomic_long_dec(&pa->nr_dirty);
+		atomic_long_dec(&pa->nr);
+		put_page(page);
+	}
+	if (was_dirty)
+		*was_dirty = dirty;
+	return removed;
+}
+
+/**
+ * vd_pages_find() - the first page at or after *@index, up to @last
+ * @pa: the array
+ * @index: in: where to start; out: the index of the page found
+ * @last: last index to look at (inclusive)
+ * @mark: %XA_PRESENT for any page, or a mark the page must carry
+ *
+ * Return: the page with a reference for the caller, or NULL.
+ */
+struct page *vd_pages_find(struct vd_pages *pa, pgoff_t *index, pgoff_t last,
+			   xa_mark_t mark)
+{
+	struct page *page;
+
+	if (*index > last)
+		return NULL;
+	xa_lock(&pa->xa);
+	page = xa_find(&pa->xa, index, last, mark);
+	if (page)
+		get_page(page);
+	xa_unlock(&pa->xa);
+	return page;
+}
+
+/*
+ * Dirty tracking. The marks are only changed by a caller that holds the
+ * page lock of the page at @index, which orders them against the copy the
+ * writer made (mark after the copy) and the copy writeback makes (mark
+ * cleared before the copy): see store.c.
+ */
+
+/**
+ * vd_pages_mark_dirty() - set %VD_PAGE_DIRTY on the page at @index
+ * @pa: the array
+ * @index: page offset of a page in the array
+ *
+ * Return: true if the page was clean.
+ */
+bool vd_pages_mark_dirty(struct vd_pages *pa, pgoff_t index)
+{
+	bool was;
+
+	xa_lock(&pa->xa);
+	was = xa_get_mark(&pa->xa, index, VD_PAGE_DIRTY);
+	if (!was && xa_load(&pa->xa, index)) {
+		__xa_set_mark(&pa->xa, index, VD_PAGE_DIRTY);
+		atomic_long_inc(&pa->nr_dirty);
+	}
+	xa_unlock(&pa->xa);
+	return !was;
+}
+
+/**
+ * vd_pages_clear_dirty() - clear %VD_PAGE_DIRTY and %VD_PAGE_AGED at @index
+ * @pa: the array
+ * @index: page offset
+ *
+ * Return: true if the page was dirty.
+ */
+bool vd_pages_clear_dirty(struct vd_pages *pa, pgoff_t index)
+{
+	bool was;
+
+	xa_lock(&pa->xa);
+	was = xa_get_mark(&pa->xa, index, VD_PAGE_DIRTY);
+	if (was) {
+		__xa_clear_mark(&pa->xa, index, VD_PAGE_DIRTY);
+		atomic_long_dec(&pa->nr_dirty);
+	}
+	__xa_clear_mark(&pa->xa, index, VD_PAGE_AGED);
+	xa_unlock(&pa->xa);
+	return was;
+}
+
+/**
+ * vd_pages_age_dirty() - set %VD_PAGE_AGED on every dirty page in a range
+ * @pa: the array
+ * @first: first page offset
+ * @last: last page offset (inclusive)
+ */
+void vd_pages_age_dirty(struct vd_pages *pa, pgoff_t first, pgoff_t last)
+{
+	XA_STATE(xas, &pa->xa, first);
+	struct page *page;
+
+	xas_lock(&xas);
+	xas_for_each_marked(&xas, page, last, VD_PAGE_DIRTY) {
+		xas_set_mark(&xas, VD_PAGE_AGED);
+		if (need_resched()) {
+			xas_pause(&xas);
+			xas_unlock(&xas);
+			cond_resched();
+			xas_lock(&xas);
+		}
+	}
+	xas_unlock(&xas);
 }

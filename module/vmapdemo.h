@@ -17,13 +17,21 @@
 /**
  * struct vd_pages - a sparse array of driver-owned, zero-filled pages
  * @xa: page offset -> struct page; the array holds one reference on each
- *	page. Its xa_lock protects lookups against removal.
+ *	page. Its xa_lock protects lookups against removal. Entries may carry
+ *	%VD_PAGE_DIRTY and %VD_PAGE_AGED (dirty tracking of store pages).
  * @nr: pages currently in @xa
+ * @nr_dirty: pages currently marked %VD_PAGE_DIRTY
  */
 struct vd_pages {
 	struct xarray xa;
 	atomic_long_t nr;
+	atomic_long_t nr_dirty;
 };
+
+/* The page holds data its backing store has not seen. */
+#define VD_PAGE_DIRTY	XA_MARK_0
+/* The page was already dirty when background writeback last looked. */
+#define VD_PAGE_AGED	XA_MARK_1
 
 void vd_pages_init(struct vd_pages *pa);
 struct page *vd_pages_lookup(struct vd_pages *pa, pgoff_t index);
@@ -33,6 +41,16 @@ struct page *vd_pages_get(struct vd_pages *pa, pgoff_t index, bool *allocated);
 unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
 				    pgoff_t last);
 unsigned long vd_pages_destroy(struct vd_pages *pa);
+struct page *vd_pages_alloc(void);
+struct page *vd_pages_insert(struct vd_pages *pa, pgoff_t index,
+			     struct page *page);
+bool vd_pages_remove_page(struct vd_pages *pa, pgoff_t index,
+			  struct page *page, bool *was_dirty);
+struct page *vd_pages_find(struct vd_pages *pa, pgoff_t *index, pgoff_t last,
+			   xa_mark_t mark);
+bool vd_pages_mark_dirty(struct vd_pages *pa, pgoff_t index);
+bool vd_pages_clear_dirty(struct vd_pages *pa, pgoff_t index);
+void vd_pages_age_dirty(struct vd_pages *pa, pgoff_t first, pgoff_t last);
 
 /**
  * struct vd_stats - counters of /dev/vmapdemo, reported by
@@ -76,6 +94,10 @@ void vd_fs_exit(void);
 struct inode *vd_fs_new_inode(void);
 struct file *vd_fs_new_file(struct inode *inode, const char *name, int flags,
 			    const struct file_operations *fops, void *priv);
+
+/* store.c */
+int vd_store_init(void);
+void vd_store_exit(void);
 
 /* zero.c */
 int vd_zero_init(void);

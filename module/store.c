@@ -1,0 +1,1306 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * store.c - /dev/vmapdemo-storeN: byte arrays that map, read and write like
+ * a file.
+ *
+ * A store is a sparse array of driver-owned pages (struct vd_pages, the
+ * "cache") and a size. Every open of the store gets the same address_space,
+ * that of an anon inode on the module's pseudo fs (the DRM and /dev/mem
+ * pattern): VMAs are linked into the i_mmap tree of file->f_mapping, so
+ * unmap_mapping_range() on that one mapping reaches every mapping of the
+ * store in every process.
+ *
+ * Mappings: ->fault returns the store's page (allocating it, zero-filled,
+ * on first touch), locked. MAP_SHARED mappings are write-notify mappings
+ * (we have ->page_mkwrite), so a shared page is first mapped read-only and
+ * its first write goes through ->page_mkwrite. MAP_PRIVATE needs nothing:
+ * read faults map the store page read-only, write faults are copied by the
+ * core (do_cow_fault()/wp_page_copy()). A private mapping therefore sees
+ * later changes of the store on every page it has not written, and its own
+ * copy of a page from its first write on, as with a regular file on Linux.
+ * Sharing is never decided here: the core chooses between do_shared_fault()
+ * and do_cow_fault() on VM_SHARED, and a MAP_SHARED mapping of an O_RDONLY
+ * fd (VM_MAYSHARE without VM_SHARED) cannot be written, so mapping the
+ * store's pages read-only into it keeps it coherent.
+ *
+ * Two tiers: the cache above is what mappings, read() and write() use; a
+ * second page array, the backing store, is the simulated medium that only
+ * writeback writes (sync ioctl, ->fsync, the background worker) and a
+ * simulated crash falls back to. See "Store msync and crash" in the uapi
+ * header.
+ *
+ * Locking, outermost first:
+ *
+ *   st->lock (mutex)                write(), resize: size changes
+ *   st->wb_lock (mutex)             writebacks (sync, fsync, worker);
+ *                                   never taken under mmap_lock (msync
+ *                                   drops it before ->fsync)
+ *     mmap_lock                     (a user copy in write() may fault)
+ *       invalidate_lock             shared: ->fault, ->page_mkwrite, page
+ *                                   lookup in read()/write(), the crash
+ *                                   check of a sync;
+ *                                   exclusive: shrink, crash, INVALIDATE
+ *                                   (they remove pages)
+ *         page lock                 ->fault until the PTE is installed
+ *                                   (VM_FAULT_LOCKED), ->page_mkwrite until
+ *                                   the PTE is writable, write() around its
+ *                                   atomic copy and dirty mark, writeback
+ *                                   around mark-clear/write-protect/copy,
+ *                                   removal of a page
+ *           i_mmap_rwsem            unmap_mapping_range(),
+ *                                   wp_shared_mapping_range()
+ *             xa_lock               struct vd_pages
+ *
+ * This is the order of mm/rmap.c (i_rwsem -> mmap_lock -> invalidate_lock
+ * -> folio lock -> i_mmap_rwsem) with st->lock in place of i_rwsem.
+ * st->lock is never taken in a fault path, so write() may hold it across a
+ * user copy. Nothing holds invalidate_lock or a page lock across a user
+ * copy that may fault: read() copies with only a page reference; write()
+ * faults the source in first and copies with page faults disabled under the
+ * page lock, retrying if the copy comes up short. So write(fd, p, n) with p
+ * mapping the same page of the store cannot deadlock.
+ *
+ * Shrinking: with invalidate_lock held exclusively no fault can look up a
+ * page; the pages past the end are unmapped (private copies too), then
+ * each is removed from the array under its page lock, which waits for a
+ * fault that already returned it to finish installing its PTE, and the
+ * range is unmapped again to catch those. A page still mapped or pinned
+ * (GUP) by then keeps the references of its users and is freed by the last
+ * one: the array only drops its own.
+ *
+ * 6.12 runs ->fault and ->page_mkwrite under the per-VMA lock alone when
+ * the VMA has ->map_pages (vmf_can_call_fault()); ours maps nothing. That
+ * is safe here: the handlers use only the VMA's own fields, the store
+ * (which lives as long as the module, pinned by vm_file) and the locks
+ * above, never mmap_lock nor another VMA.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <linux/workqueue.h>
+
+#include <linux/vmapdemo.h>
+
+#include "vmapdemo.h"
+
+static unsigned int nr_stores = 2;
+module_param(nr_stores, uint, 0444);
+MODULE_PARM_DESC(nr_stores, "number of /dev/vmapdemo-storeN nodes (0-16, default 2)");
+
+static unsigned long long store_size = 16ULL << 20;
+module_param(store_size, ullong, 0444);
+MODULE_PARM_DESC(store_size, "initial size of each store in bytes (default 16 MiB)");
+
+static unsigned long long store_max_size = 64ULL << 30;
+module_param(store_max_size, ullong, 0444);
+MODULE_PARM_DESC(store_max_size, "largest size a store can take, in bytes (default 64 GiB, at most 1 TiB)");
+
+static int vd_store_age_set(const char *val, const struct kernel_param *kp);
+
+static const struct kernel_param_ops vd_store_age_ops = {
+	.set	= vd_store_age_set,
+	.get	= param_get_uint,
+};
+
+static unsigned int writeback_age_ms = 30000;
+module_param_cb(writeback_age_ms, &vd_store_age_ops, &writeback_age_ms, 0644);
+MODULE_PARM_DESC(writeback_age_ms, "write back store pages dirty for longer than this (ms, default 30000, 0 = no background writeback)");
+
+/*
+ * Counters of one store, reported in struct vmapdemo_store_info (same
+ * names). Independent atomics, read without a snapshot.
+ */
+struct vd_store_stats {
+	atomic64_t pages_alloc;
+	atomic64_t pages_freed;
+	atomic64_t faults_read;
+	atomic64_t faults_write;
+	atomic64_t faults_cow;
+	atomic64_t faults_mkwrite;
+	atomic64_t faults_sigbus;
+	atomic64_t reads;
+	atomic64_t writes;
+	atomic64_t resizes;
+	atomic64_t pages_written;
+	atomic64_t syncs;
+	atomic64_t crashes;
+	atomic64_t crash_dropped;
+	atomic64_t dirty_at_last_close;
+	atomic64_t faults_major;
+	atomic64_t pages_invalidated;
+};
+
+/**
+ * struct vd_store - one /dev/vmapdemo-storeN
+ * @misc: the device node
+ * @name: its name
+ * @index: N
+ * @inode: anon inode whose i_mapping is every open's f_mapping; its
+ *	i_size follows @size
+ * @lock: serializes changes of @size (write() and resize); see the lock
+ *	order at the top of this file
+ * @size: size in bytes. Written under @lock and, when shrinking, under the
+ *	mapping's invalidate_lock held exclusively; read with READ_ONCE().
+ *	A fault checks it under invalidate_lock shared, so it never maps a
+ *	page past a shrink that has started.
+ * @cache: the pages mappings, read() and write() use. %VD_PAGE_DIRTY
+ *	marks a page the backing store has not seen; it is set (after the
+ *	data is in the page) and cleared (before the page is copied) only
+ *	under the page lock.
+ * @backing: the simulated medium: a page here is only written under the
+ *	page lock of the cache page at the same index, and only read to
+ *	fill a cache page that is absent (under invalidate_lock)
+ * @wb_lock: serializes writebacks (sync, fsync, background), so that a
+ *	sync that finds a page already being written back waits for it;
+ *	taken outside invalidate_lock, never under mmap_lock
+ * @wb_work: background writeback, and the writeback an ASYNC sync starts
+ * @sync_gen: completed synchronous syncs
+ * @crash_gen: crashes; a file whose @crash_seen differs gets EIO once
+ * @opens: open files, for the dirty_at_last_close counter
+ * @stats: counters
+ *
+ * A store lives from module init to module exit; open files pin the module
+ * (fops owner) and every VMA pins its file, so no reference count is needed.
+ */
+struct vd_store {
+	struct miscdevice misc;
+	char name[32];
+	unsigned int index;
+	struct inode *inode;
+	struct mutex lock;	/* size changes; order: top of file */
+	loff_t size;
+	struct vd_pages cache;
+	struct vd_pages backing;
+	struct mutex wb_lock;	/* writebacks; order: top of file */
+	struct delayed_work wb_work;
+	atomic64_t sync_gen;
+	atomic64_t crash_gen;
+	atomic_t opens;
+	struct vd_store_stats stats;
+};
+
+/**
+ * struct vd_store_file - one open file of a store
+ * @st: the store
+ * @crash_seen: the store's crash_gen when this file last synced or was
+ *	opened (like file->f_wb_err for writeback errors)
+ */
+struct vd_store_file {
+	struct vd_store *st;
+	u64 crash_seen;
+};
+
+static struct vd_store *vd_stores;
+static unsigned int vd_nr_stores;
+/* Protects vd_stores_live, so that a parameter write never kicks a gone store. */
+static DEFINE_MUTEX(vd_stores_lock);
+static bool vd_stores_live;
+
+static inline struct vd_store *vd_store_of(struct file *file)
+{
+	struct vd_store_file *sf = file->private_data;
+
+	return sf->st;
+}
+
+static inline struct address_space *vd_store_mapping(struct vd_store *st)
+{
+	return st->inode->i_mapping;
+}
+
+static inline loff_t vd_store_size(struct vd_store *st)
+{
+	return READ_ONCE(st->size);
+}
+
+static inline pgoff_t vd_store_nr_pages(struct vd_store *st)
+{
+	return DIV_ROUND_UP_ULL(vd_store_size(st), PAGE_SIZE);
+}
+
+static void vd_store_set_size(struct vd_store *st, loff_t size)
+{
+	WRITE_ONCE(st->size, size);
+	i_size_write(st->inode, size);
+}
+
+/*
+ * The cache page at @index with a reference. If absent, it is read in from
+ * the backing store (*@major set), or allocated zero-filled if @create is
+ * set; NULL for a hole when !@create.
+ * Context: invalidate_lock held (shared or exclusive): nothing removes
+ * cache pages meanwhile, so the backing page cannot be written while we
+ * copy it unless another filler won the race, and then our copy is dropped.
+ */
+static struct page *vd_store_find_page(struct vd_store *st, pgoff_t index,
+				       bool create, bool *major)
+{
+	struct page *page, *bpage;
+
+	*major = false;
+	page = vd_pages_lookup(&st->cache, index);
+	if (page)
+		return page;
+	bpage = vd_pages_lookup(&st->backing, index);
+	if (!bpage && !create)
+		return NULL;
+	page = vd_pages_alloc();
+	if (!page) {
+		if (bpage)
+			put_page(bpage);
+		return ERR_PTR(-ENOMEM);
+	}
+	if (bpage) {
+		copy_highpage(page, bpage);
+		put_page(bpage);
+		*major = true;
+	}
+	page = vd_pages_insert(&st->cache, index, page);
+	if (!IS_ERR(page)) {
+		atomic64_inc(&st->stats.pages_alloc);
+		if (*major)
+			atomic64_inc(&st->stats.faults_major);
+	}
+	return page;
+}
+
+/* --- mappings ------------------------------------------------------------ */
+
+/* See the top of the file for why mapping nothing here is safe and useful. */
+static vm_fault_t vd_store_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
+				     pgoff_t end_pgoff)
+{
+	return 0;
+}
+
+static vm_fault_t vd_store_fault(struct vm_fault *vmf)
+{
+	struct vd_store *st = vmf->vma->vm_private_data;
+	struct address_space *mapping = vd_store_mapping(st);
+	struct page *page;
+	bool major;
+
+	filemap_invalidate_lock_shared(mapping);
+	if (vmf->pgoff >= vd_store_nr_pages(st)) {
+		filemap_invalidate_unlock_shared(mapping);
+		atomic64_inc(&st->stats.faults_sigbus);
+		return VM_FAULT_SIGBUS;
+	}
+	page = vd_store_find_page(st, vmf->pgoff, true, &major);
+	if (IS_ERR(page)) {
+		filemap_invalidate_unlock_shared(mapping);
+		return vmf_error(PTR_ERR(page));
+	}
+	lock_page(page);
+	/* Nothing removes pages under invalidate_lock shared: belt and braces. */
+	if (unlikely(xa_load(&st->cache.xa, vmf->pgoff) != page)) {
+		unlock_page(page);
+		put_page(page);
+		filemap_invalidate_unlock_shared(mapping);
+		return VM_FAULT_NOPAGE;	/* retry */
+	}
+	filemap_invalidate_unlock_shared(mapping);
+
+	if (!(vmf->flags & FAULT_FLAG_WRITE))
+		atomic64_inc(&st->stats.faults_read);
+	else if (vmf->vma->vm_flags & VM_SHARED)
+		atomic64_inc(&st->stats.faults_write);
+	else
+		atomic64_inc(&st->stats.faults_cow);
+
+	/*
+	 * Locked until the core has installed the PTE, so a shrink that
+	 * removes the page after we dropped invalidate_lock waits for the
+	 * PTE and then unmaps it.
+	 */
+	vmf->page = page;
+	return VM_FAULT_LOCKED | (major ? VM_FAULT_MAJOR : 0);
+}
+
+/*
+ * The first write to a page of a shared mapping since it was mapped or
+ * written back. The page has no ->mapping, so the core would refuse it
+ * unless we lock it and say so (do_page_mkwrite()): it stays locked until
+ * the PTE is writable, so a writeback, which holds the page lock while it
+ * write-protects and copies the page, either sees this write or makes the
+ * writer fault again and mark the page dirty again.
+ */
+static vm_fault_t vd_store_page_mkwrite(struct vm_fault *vmf)
+{
+	struct vd_store *st = vmf->vma->vm_private_data;
+	struct address_space *mapping = vd_store_mapping(st);
+	struct page *page = vmf->page;
+
+	filemap_invalidate_lock_shared(mapping);
+	lock_page(page);
+	if (vmf->pgoff >= vd_store_nr_pages(st) ||
+	    xa_load(&st->cache.xa, vmf->pgoff) != page) {
+		/* Shrunk away since it was mapped: the retry gets SIGBUS. */
+		unlock_page(page);
+		filemap_invalidate_unlock_shared(mapping);
+		return VM_FAULT_NOPAGE;
+	}
+	filemap_invalidate_unlock_shared(mapping);
+	vd_pages_mark_dirty(&st->cache, vmf->pgoff);
+	atomic64_inc(&st->stats.faults_mkwrite);
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct vd_store_vm_ops = {
+	.fault		= vd_store_fault,
+	.map_pages	= vd_store_map_pages,
+	.page_mkwrite	= vd_store_page_mkwrite,
+};
+
+/*
+ * Like a regular file: any offset and length a regular file accepts, a
+ * mapping may extend past the end and touching
+ * there gets SIGBUS, and mremap() may grow it. No vm_flags are changed,
+ * so 6.12 does not re-merge the new VMA behind our back.
+ */
+static int vd_store_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	unsigned long len = vma->vm_end - vma->vm_start;
+
+	/*
+	 * The core lets a char device map any offset; refuse what a regular
+	 * file refuses (file_mmap_ok()), so that every offset of a mapping is
+	 * a valid loff_t.
+	 */
+	if (vma->vm_pgoff > (MAX_LFS_FILESIZE - len) >> PAGE_SHIFT)
+		return -EOVERFLOW;
+	vma->vm_private_data = vd_store_of(file);
+	vma->vm_ops = &vd_store_vm_ops;
+	return 0;
+}
+
+/* --- read, write, lseek ------------------------------------------------ */
+
+static ssize_t vd_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct vd_store *st = vd_store_of(iocb->ki_filp);
+	struct address_space *mapping = vd_store_mapping(st);
+	loff_t pos = iocb->ki_pos;
+	ssize_t done = 0;
+
+	atomic64_inc(&st->stats.reads);
+	if (pos < 0)
+		return -EINVAL;
+	while (iov_iter_count(to)) {
+		pgoff_t index = pos >> PAGE_SHIFT;
+		size_t offset = offset_in_page(pos);
+		size_t n = min_t(size_t, PAGE_SIZE - offset, iov_iter_count(to));
+		struct page *page;
+		size_t copied;
+		bool major;
+		loff_t size;
+
+		filemap_invalidate_lock_shared(mapping);
+		page = vd_store_find_page(st, index, false, &major);
+		/* After the lookup, as filemap_read(): no data past a shrink. */
+		size = vd_store_size(st);
+		filemap_invalidate_unlock_shared(mapping);
+		if (IS_ERR(page)) {
+			if (!done)
+				return PTR_ERR(page);
+			break;
+		}
+		if (pos >= size) {
+			if (page)
+				put_page(page);
+			break;
+		}
+		n = min_t(loff_t, n, size - pos);
+		/* No lock held: the copy may fault on a mapping of this store. */
+		if (page) {
+			copied = copy_page_to_iter(page, offset, n, to);
+			put_page(page);
+		} else {
+			copied = iov_iter_zero(n, to);
+		}
+		pos += copied;
+		done += copied;
+		if (copied != n) {
+			if (!done)
+				return -EFAULT;
+			break;
+		}
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	iocb->ki_pos = pos;
+	return done;
+}
+
+/*
+ * Copy up to @n bytes at @offset of the page at @index from @from.
+ * Return: bytes copied (0 means retry), or a negative errno.
+ * Context: st->lock held.
+ */
+static ssize_t vd_store_write_page(struct vd_store *st, pgoff_t index,
+				   size_t offset, size_t n,
+				   struct iov_iter *from)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	struct page *page;
+	size_t copied;
+	bool major;
+
+	/*
+	 * Fault the source in before taking any lock: it may be a mapping of
+	 * this very page. Fail early, with nothing allocated, if none of it
+	 * is readable.
+	 */
+	if (fault_in_iov_iter_readable(from, n) == n)
+		return -EFAULT;
+
+	filemap_invalidate_lock_shared(mapping);
+	page = vd_store_find_page(st, index, true, &major);
+	filemap_invalidate_unlock_shared(mapping);
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+
+	lock_page(page);
+	if (xa_load(&st->cache.xa, index) != page) {
+		/* Removed (shrink) since the lookup: look it up again. */
+		copied = 0;
+		goto out;
+	}
+	/*
+	 * Under the page lock (so that a writeback copies all or nothing of
+	 * it) but with page faults disabled: a fault here would have to take
+	 * this page lock. A short copy means the source went away again;
+	 * the caller faults it in and retries.
+	 */
+	pagefault_disable();
+	copied = copy_page_from_iter_atomic(page, offset, n, from);
+	pagefault_enable();
+	flush_dcache_page(page);
+	if (copied)
+		vd_pages_mark_dirty(&st->cache, index);
+out:
+	unlock_page(page);
+	put_page(page);
+	return copied;
+}
+
+static ssize_t vd_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct vd_store *st = vd_store_of(iocb->ki_filp);
+	loff_t pos = iocb->ki_pos, max = READ_ONCE(store_max_size);
+	size_t count = iov_iter_count(from);
+	ssize_t done = 0, ret = 0;
+
+	atomic64_inc(&st->stats.writes);
+	if (pos < 0 || count > LLONG_MAX - pos)
+		return -EINVAL;
+	if (!count)
+		return 0;
+	if (pos >= max)
+		return -EFBIG;
+	/* A write that crosses the maximum is short, as at s_maxbytes. */
+	iov_iter_truncate(from, max - pos);
+
+	if (mutex_lock_interruptible(&st->lock))
+		return -ERESTARTSYS;
+	while (iov_iter_count(from)) {
+		size_t offset = offset_in_page(pos);
+		size_t n = min_t(size_t, PAGE_SIZE - offset, iov_iter_count(from));
+
+		ret = vd_store_write_page(st, pos >> PAGE_SHIFT, offset, n, from);
+		if (ret < 0)
+			break;
+		pos += ret;
+		done += ret;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	if (done && pos > st->size)
+		vd_store_set_size(st, pos);
+	mutex_unlock(&st->lock);
+
+	if (!done)
+		return ret;
+	iocb->ki_pos = pos;
+	return done;
+}
+
+/* Is there data (a page in the cache or the backing store) at @index? */
+static bool vd_store_has_page(struct vd_store *st, pgoff_t index)
+{
+	return xa_load(&st->cache.xa, index) || xa_load(&st->backing.xa, index);
+}
+
+/*
+ * SEEK_DATA/SEEK_HOLE at page granularity, like tmpfs: data is every page
+ * the store holds (in the cache or the backing store), a hole every page
+ * it does not, and the end of the store is a hole.
+ */
+static loff_t vd_store_seek_data_hole(struct vd_store *st, loff_t offset,
+				      int whence)
+{
+	loff_t size = vd_store_size(st);
+	pgoff_t index, last;
+
+	if (offset < 0 || offset >= size)
+		return -ENXIO;
+	index = offset >> PAGE_SHIFT;
+	last = (size - 1) >> PAGE_SHIFT;
+	if (whence == SEEK_DATA) {
+		pgoff_t found = ULONG_MAX, i;
+		struct page *page;
+
+		i = index;
+		page = vd_pages_find(&st->cache, &i, last, XA_PRESENT);
+		if (page) {
+			put_page(page);
+			found = i;
+		}
+		i = index;
+		page = vd_pages_find(&st->backing, &i, last, XA_PRESENT);
+		if (page) {
+			put_page(page);
+			found = min(found, i);
+		}
+		if (found == ULONG_MAX)
+			return -ENXIO;
+		return found == index ? offset : (loff_t)found << PAGE_SHIFT;
+	}
+	while (index <= last && vd_store_has_page(st, index)) {
+		index++;
+		cond_resched();
+	}
+	if (index > last)
+		return size;
+	return max_t(loff_t, offset, (loff_t)index << PAGE_SHIFT);
+}
+
+static loff_t vd_store_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct vd_store *st = vd_store_of(file);
+	loff_t ret;
+
+	switch (whence) {
+	case SEEK_SET:
+	case SEEK_CUR:
+	case SEEK_END:
+		return generic_file_llseek_size(file, offset, whence,
+						READ_ONCE(store_max_size),
+						vd_store_size(st));
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		ret = vd_store_seek_data_hole(st, offset, whence);
+		if (ret < 0)
+			return ret;
+		return vfs_setpos(file, ret, READ_ONCE(store_max_size));
+	default:
+		return -EINVAL;
+	}
+}
+
+/* --- size ---------------------------------------------------------------- */
+
+/*
+ * Remove the pages in [@first, @last] from the cache, each under its page
+ * lock so that a fault that returned it has installed its PTE by then, and
+ * so that a writeback copying it finishes first. With @clean_only, dirty
+ * pages stay. Return: the number of dirty pages removed.
+ * Context: invalidate_lock held exclusively.
+ */
+static unsigned long vd_store_drop_range(struct vd_store *st, pgoff_t first,
+					 pgoff_t last, bool clean_only)
+{
+	unsigned long dirty = 0;
+	pgoff_t index = first;
+	struct page *page;
+	bool was_dirty;
+
+	while ((page = vd_pages_find(&st->cache, &index, last, XA_PRESENT))) {
+		lock_page(page);
+		if ((!clean_only ||
+		     !xa_get_mark(&st->cache.xa, index, VD_PAGE_DIRTY)) &&
+		    vd_pages_remove_page(&st->cache, index, page, &was_dirty)) {
+			atomic64_inc(&st->stats.pages_freed);
+			dirty += was_dirty;
+			if (clean_only)
+				atomic64_inc(&st->stats.pages_invalidated);
+		}
+		unlock_page(page);
+		put_page(page);
+		if (index == last)
+			break;
+		index++;
+		cond_resched();
+	}
+	return dirty;
+}
+
+/*
+ * Zero the part of the page at @index from byte @offset on, in the cache
+ * and in the backing store, under the cache page's lock if there is one
+ * (a writeback copies to the backing store under that lock).
+ */
+static void vd_store_zero_tail(struct vd_store *st, pgoff_t index,
+			       size_t offset)
+{
+	struct page *page = vd_pages_lookup(&st->cache, index);
+	struct page *bpage;
+
+	if (page) {
+		lock_page(page);
+		zero_user_segment(page, offset, PAGE_SIZE);
+	}
+	bpage = vd_pages_lookup(&st->backing, index);
+	if (bpage) {
+		zero_user_segment(bpage, offset, PAGE_SIZE);
+		put_page(bpage);
+	}
+	if (page) {
+		unlock_page(page);
+		put_page(page);
+	}
+}
+
+static int vd_store_resize(struct vd_store *st, loff_t new_size)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	loff_t holebegin = round_up(new_size, PAGE_SIZE);
+
+	if (mutex_lock_interruptible(&st->lock))
+		return -EINTR;
+	filemap_invalidate_lock(mapping);
+	if (new_size < st->size) {
+		vd_store_set_size(st, new_size);
+		/* As truncate_pagecache(): private copies past the end go too. */
+		unmap_mapping_range(mapping, holebegin, 0, 1);
+		vd_store_drop_range(st, holebegin >> PAGE_SHIFT, ULONG_MAX,
+				    false);
+		/* After the cache pages: no writeback can copy there now. */
+		vd_pages_remove_range(&st->backing, holebegin >> PAGE_SHIFT,
+				      ULONG_MAX);
+		if (offset_in_page(new_size))
+			vd_store_zero_tail(st, new_size >> PAGE_SHIFT,
+					   offset_in_page(new_size));
+		unmap_mapping_range(mapping, holebegin, 0, 1);
+	} else {
+		/* Nothing lies past the old end: growing adds zeros. */
+		vd_store_set_size(st, new_size);
+	}
+	filemap_invalidate_unlock(mapping);
+	mutex_unlock(&st->lock);
+	atomic64_inc(&st->stats.resizes);
+	return 0;
+}
+
+/* --- writeback, sync, crash ------------------------------------------- */
+
+/*
+ * Make every mapping's next write to the page at @index fault. Debian's
+ * kernels build CONFIG_MAPPING_DIRTY_HELPERS (selected by vmwgfx), whose
+ * wp_shared_mapping_range() only write-protects the shared writable PTEs;
+ * without it, unmapping (even_cows=0) does the job at the price of a
+ * refault for readers too.
+ * Context: the page lock held.
+ */
+static void vd_store_write_protect(struct vd_store *st, pgoff_t index)
+{
+#if IS_ENABLED(CONFIG_MAPPING_DIRTY_HELPERS)
+	wp_shared_mapping_range(vd_store_mapping(st), index, 1);
+#else
+	unmap_mapping_range(vd_store_mapping(st), (loff_t)index << PAGE_SHIFT,
+			    PAGE_SIZE, 0);
+#endif
+}
+
+/*
+ * Write back the dirty cache page @page at @index (reference section 6.1):
+ * under the page lock, clear the dirty mark, write-protect the page in
+ * every shared writable mapping, then copy it to the backing store. A
+ * store through a PTE that was writable before the write-protect is in the
+ * page before the copy; a later one faults, blocks in ->page_mkwrite on
+ * the page lock and marks the page dirty again after we are done; write()
+ * copies and marks under the page lock. So no write is lost, and the
+ * backing page receives whole page images only.
+ * Return: 1 if the page was copied, 0 if it was not dirty (or no longer
+ * in the store), -ENOMEM.
+ * Context: wb_lock held.
+ */
+static int vd_store_writeback_page(struct vd_store *st, pgoff_t index,
+				   struct page *page)
+{
+	struct page *bpage;
+	bool allocated;
+	int ret = 0;
+
+	lock_page(page);
+	if (xa_load(&st->cache.xa, index) != page ||
+	    !vd_pages_clear_dirty(&st->cache, index))
+		goto out;
+	vd_store_write_protect(st, index);
+	bpage = vd_pages_get(&st->backing, index, &allocated);
+	if (IS_ERR(bpage)) {
+		vd_pages_mark_dirty(&st->cache, index);
+		ret = PTR_ERR(bpage);
+		goto out;
+	}
+	copy_highpage(bpage, page);
+	put_page(bpage);
+	atomic64_inc(&st->stats.pages_written);
+	ret = 1;
+out:
+	unlock_page(page);
+	return ret;
+}
+
+/*
+ * Write back the pages in [@first, @last] that carry @mark (%VD_PAGE_DIRTY,
+ * or %VD_PAGE_AGED for background writeback).
+ * Return: pages written, or a negative errno.
+ * Context: wb_lock held.
+ */
+static long vd_store_writeback_range(struct vd_store *st, pgoff_t first,
+				     pgoff_t last, xa_mark_t mark)
+{
+	pgoff_t index = first;
+	struct page *page;
+	long written = 0;
+	int ret;
+
+	while ((page = vd_pages_find(&st->cache, &index, last, mark))) {
+		ret = vd_store_writeback_page(st, index, page);
+		put_page(page);
+		if (ret < 0)
+			return ret;
+		written += ret;
+		if (index == last)
+			break;
+		index++;
+		cond_resched();
+	}
+	return written;
+}
+
+/*
+ * Report a crash since this file last synced, once, as fsync() reports a
+ * writeback error (errseq) once per open file. Called after the copies.
+ * invalidate_lock waits for a crash in progress: a crash that began before
+ * this point is complete when we report it (so a sync that starts after
+ * the report cannot overlap it), and one that begins after it found every
+ * page we copied already in the backing store.
+ */
+static int vd_store_check_crash(struct vd_store *st, struct vd_store_file *sf)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	u64 gen;
+
+	filemap_invalidate_lock_shared(mapping);
+	gen = atomic64_read(&st->crash_gen);
+	filemap_invalidate_unlock_shared(mapping);
+
+	if (READ_ONCE(sf->crash_seen) == gen)
+		return 0;
+	WRITE_ONCE(sf->crash_seen, gen);
+	return -EIO;
+}
+
+/*
+ * A synchronous sync of [@first, @last]: every page dirty when it starts
+ * is in the backing store when it returns 0. Pages written are added to
+ * *@written.
+ */
+static int vd_store_sync(struct vd_store *st, struct vd_store_file *sf,
+			 pgoff_t first, pgoff_t last, u64 *written)
+{
+	long n;
+	int ret;
+
+	if (mutex_lock_killable(&st->wb_lock))
+		return -EINTR;
+	n = vd_store_writeback_range(st, first, last, VD_PAGE_DIRTY);
+	mutex_unlock(&st->wb_lock);
+	if (n < 0)
+		return n;
+	*written += n;
+	/* After the copies: a crash that overlapped them is reported. */
+	ret = vd_store_check_crash(st, sf);
+	if (ret)
+		return ret;
+	atomic64_inc(&st->stats.syncs);
+	atomic64_inc(&st->sync_gen);
+	return 0;
+}
+
+/*
+ * Background writeback, and the writeback an ASYNC sync starts: write back
+ * the pages marked aged, then, if background writeback is on, mark the
+ * pages dirty now as aged and come back after writeback_age_ms. A page
+ * dirty for longer than the age is thus written back within another age.
+ */
+static void vd_store_wb_work(struct work_struct *work)
+{
+	struct vd_store *st = container_of(to_delayed_work(work),
+					   struct vd_store, wb_work);
+	unsigned int age = READ_ONCE(writeback_age_ms);
+
+	mutex_lock(&st->wb_lock);
+	vd_store_writeback_range(st, 0, ULONG_MAX, VD_PAGE_AGED);
+	if (age)
+		vd_pages_age_dirty(&st->cache, 0, ULONG_MAX);
+	mutex_unlock(&st->wb_lock);
+	if (age)
+		queue_delayed_work(system_unbound_wq, &st->wb_work,
+				   msecs_to_jiffies(age));
+}
+
+/* Is any page in [@first, @last] mlocked or pinned in some mapping? */
+static bool vd_store_range_busy(struct vd_store *st, pgoff_t first,
+				pgoff_t last)
+{
+	pgoff_t index = first;
+	struct page *page;
+	bool busy = false;
+
+	while ((page = vd_pages_find(&st->cache, &index, last, XA_PRESENT))) {
+		busy = folio_test_mlocked(page_folio(page)) ||
+		       folio_maybe_dma_pinned(page_folio(page));
+		put_page(page);
+		if (busy || index == last)
+			break;
+		index++;
+		cond_resched();
+	}
+	return busy;
+}
+
+/*
+ * INVALIDATE: write back, then drop the range's cached pages, so that every
+ * mapping and read() sees the backing store. invalidate_lock (exclusive)
+ * keeps faults, read() and write() from the range meanwhile, so no page
+ * can be dirtied again between the writeback and the drop.
+ */
+static int vd_store_invalidate(struct vd_store *st, struct vd_store_file *sf,
+			       pgoff_t first, pgoff_t last, u64 *written)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	loff_t start = (loff_t)first << PAGE_SHIFT;
+	loff_t len = (loff_t)(last - first + 1) << PAGE_SHIFT;
+	long n;
+	int ret;
+
+	if (mutex_lock_killable(&st->wb_lock))
+		return -EINTR;
+	filemap_invalidate_lock(mapping);
+	if (vd_store_range_busy(st, first, last)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	n = vd_store_writeback_range(st, first, last, VD_PAGE_DIRTY);
+	if (n < 0) {
+		ret = n;
+		goto out;
+	}
+	*written += n;
+	unmap_mapping_range(mapping, start, len, 0);
+	vd_store_drop_range(st, first, last, true);
+	unmap_mapping_range(mapping, start, len, 0);
+	ret = 0;
+out:
+	filemap_invalidate_unlock(mapping);
+	mutex_unlock(&st->wb_lock);
+	if (ret)
+		return ret;
+	ret = vd_store_check_crash(st, sf);
+	if (ret)
+		return ret;
+	atomic64_inc(&st->stats.syncs);
+	atomic64_inc(&st->sync_gen);
+	return 0;
+}
+
+/*
+ * A simulated crash of the medium: everything the backing store has not
+ * seen is lost. invalidate_lock (exclusive) stops faults and lookups; the
+ * first unmap zaps every PTE of the store's pages (private copies stay:
+ * they belong to their process); each page is removed under its page lock,
+ * so a writeback copying it finishes first (each backing page is old or
+ * new) and a fault that found it has installed its PTE, which the second
+ * unmap zaps. Not under wb_lock: a crash does not wait for a sync.
+ * Return: dirty pages dropped.
+ */
+static unsigned long vd_store_crash(struct vd_store *st)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	unsigned long dropped;
+
+	filemap_invalidate_lock(mapping);
+	/* Before any page goes: a sync that then completes reports it. */
+	atomic64_inc(&st->crash_gen);
+	unmap_mapping_range(mapping, 0, 0, 0);
+	dropped = vd_store_drop_range(st, 0, ULONG_MAX, false);
+	unmap_mapping_range(mapping, 0, 0, 0);
+	filemap_invalidate_unlock(mapping);
+	atomic64_inc(&st->stats.crashes);
+	atomic64_add(dropped, &st->stats.crash_dropped);
+	return dropped;
+}
+
+/* --- ioctls -------------------------------------------------------------- */
+
+static long vd_store_ioc_get_info(struct vd_store *st, void __user *uarg)
+{
+	struct vmapdemo_store_info info = {};
+	struct vd_store_stats *s = &st->stats;
+	u32 usize;
+	int ret;
+
+	ret = vd_ioctl_arg_in(&info, sizeof(info),
+			      offsetofend(typeof(info), resizes), uarg, &usize);
+	if (ret)
+		return ret;
+	if (info.flags || info.__reserved)
+		return -EINVAL;
+
+	info.store_size = vd_store_size(st);
+	info.max_size = READ_ONCE(store_max_size);
+	info.resident_pages = atomic_long_read(&st->cache.nr);
+	info.index = st->index;
+	info.pages_alloc = atomic64_read(&s->pages_alloc);
+	info.pages_freed = atomic64_read(&s->pages_freed);
+	info.faults_read = atomic64_read(&s->faults_read);
+	info.faults_write = atomic64_read(&s->faults_write);
+	info.faults_cow = atomic64_read(&s->faults_cow);
+	info.faults_mkwrite = atomic64_read(&s->faults_mkwrite);
+	info.faults_sigbus = atomic64_read(&s->faults_sigbus);
+	info.reads = atomic64_read(&s->reads);
+	info.writes = atomic64_read(&s->writes);
+	info.resizes = atomic64_read(&s->resizes);
+	info.backing_pages = atomic_long_read(&st->backing.nr);
+	info.dirty_pages = atomic_long_read(&st->cache.nr_dirty);
+	info.pages_written = atomic64_read(&s->pages_written);
+	info.syncs = atomic64_read(&s->syncs);
+	info.sync_gen = atomic64_read(&st->sync_gen);
+	info.crashes = atomic64_read(&s->crashes);
+	info.crash_gen = atomic64_read(&st->crash_gen);
+	info.crash_dropped = atomic64_read(&s->crash_dropped);
+	info.dirty_at_last_close = atomic64_read(&s->dirty_at_last_close);
+	info.faults_major = atomic64_read(&s->faults_major);
+	info.pages_invalidated = atomic64_read(&s->pages_invalidated);
+	info.size = min_t(u32, usize, sizeof(info));
+	return vd_ioctl_arg_out(uarg, usize, &info, sizeof(info));
+}
+
+static long vd_store_ioc_set_size(struct vd_store *st, struct file *file,
+				  void __user *uarg)
+{
+	struct vmapdemo_store_resize rs = {};
+	u32 usize;
+	int ret;
+
+	ret = vd_ioctl_arg_in(&rs, sizeof(rs),
+			      offsetofend(typeof(rs), new_size), uarg, &usize);
+	if (ret)
+		return ret;
+	if (rs.flags)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (rs.new_size > LLONG_MAX)
+		return -EINVAL;
+	if (rs.new_size > READ_ONCE(store_max_size))
+		return -EFBIG;
+	return vd_store_resize(st, rs.new_size);
+}
+
+#define VD_SYNC_FLAGS	(VMAPDEMO_STORE_SYNC_SYNC | VMAPDEMO_STORE_SYNC_ASYNC | \
+			 VMAPDEMO_STORE_SYNC_INVALIDATE)
+
+static long vd_store_ioc_sync(struct vd_store_file *sf, void __user *uarg)
+{
+	struct vmapdemo_store_sync sy = {};
+	struct vd_store *st = sf->st;
+	u64 end, written = 0;
+	pgoff_t first, last;
+	loff_t size;
+	u32 usize;
+	int ret;
+
+	ret = vd_ioctl_arg_in(&sy, sizeof(sy),
+			      offsetofend(typeof(sy), sync_gen), uarg, &usize);
+	if (ret)
+		return ret;
+	if (sy.flags & ~VD_SYNC_FLAGS)
+		return -EINVAL;
+	if ((sy.flags & VMAPDEMO_STORE_SYNC_SYNC) &&
+	    (sy.flags & VMAPDEMO_STORE_SYNC_ASYNC))
+		return -EINVAL;
+	if (offset_in_page(sy.offset))
+		return -EINVAL;
+	if (check_add_overflow(sy.offset, sy.length, &end) || end > LLONG_MAX)
+		return -EOVERFLOW;
+	size = round_up(vd_store_size(st), PAGE_SIZE);
+	if (sy.offset > size || (sy.length && end > size))
+		return -ENXIO;
+	if (!sy.length)
+		end = size;
+
+	if (end > sy.offset) {
+		first = sy.offset >> PAGE_SHIFT;
+		last = (end - 1) >> PAGE_SHIFT;
+		if (sy.flags & VMAPDEMO_STORE_SYNC_INVALIDATE) {
+			ret = vd_store_invalidate(st, sf, first, last, &written);
+		} else if (sy.flags & VMAPDEMO_STORE_SYNC_SYNC) {
+			ret = vd_store_sync(st, sf, first, last, &written);
+		} else {
+			/* ASYNC (or no flag, as msync() allows): start it. */
+			vd_pages_age_dirty(&st->cache, first, last);
+			mod_delayed_work(system_unbound_wq, &st->wb_work, 0);
+		}
+		if (ret)
+			return ret;
+	}
+	sy.pages_written = written;
+	sy.sync_gen = atomic64_read(&st->sync_gen);
+	sy.size = min_t(u32, usize, sizeof(sy));
+	return vd_ioctl_arg_out(uarg, usize, &sy, sizeof(sy));
+}
+
+static long vd_store_ioc_crash(struct vd_store *st, struct file *file,
+			       void __user *uarg)
+{
+	struct vmapdemo_store_crash cr = {};
+	u32 usize;
+	int ret;
+
+	ret = vd_ioctl_arg_in(&cr, sizeof(cr),
+			      offsetofend(typeof(cr), crash_gen), uarg, &usize);
+	if (ret)
+		return ret;
+	if (cr.flags)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	cr.pages_dropped = vd_store_crash(st);
+	cr.crash_gen = atomic64_read(&st->crash_gen);
+	cr.size = min_t(u32, usize, sizeof(cr));
+	return vd_ioctl_arg_out(uarg, usize, &cr, sizeof(cr));
+}
+
+static long vd_store_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct vd_store_file *sf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VMAPDEMO_STORE_IOC_GET_INFO:
+		return vd_store_ioc_get_info(sf->st, uarg);
+	case VMAPDEMO_STORE_IOC_SET_SIZE:
+		return vd_store_ioc_set_size(sf->st, file, uarg);
+	case VMAPDEMO_STORE_IOC_SYNC:
+		return vd_store_ioc_sync(sf, uarg);
+	case VMAPDEMO_STORE_IOC_CRASH:
+		return vd_store_ioc_crash(sf->st, file, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* --- open, release, fsync ------------------------------------------------ */
+
+static int vd_store_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() left our miscdevice in private_data. */
+	struct vd_store *st = container_of(file->private_data, struct vd_store,
+					   misc);
+	struct vd_store_file *sf;
+
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL_ACCOUNT);
+	if (!sf)
+		return -ENOMEM;
+	sf->st = st;
+	sf->crash_seen = atomic64_read(&st->crash_gen);
+	file->private_data = sf;
+	/* Before any mmap, never changed later: see the top of the file. */
+	file->f_mapping = vd_store_mapping(st);
+	atomic_inc(&st->opens);
+	return 0;
+}
+
+static int vd_store_release(struct inode *inode, struct file *file)
+{
+	struct vd_store_file *sf = file->private_data;
+	struct vd_store *st = sf->st;
+
+	/* A last close does not write back (nor does munmap): count it. */
+	if (atomic_dec_and_test(&st->opens))
+		atomic64_set(&st->stats.dirty_at_last_close,
+			     atomic_long_read(&st->cache.nr_dirty));
+	kfree(sf);
+	return 0;
+}
+
+/* fsync(), fdatasync() and msync(MS_SYNC) (through vfs_fsync_range()). */
+static int vd_store_fsync(struct file *file, loff_t start, loff_t end,
+			  int datasync)
+{
+	struct vd_store_file *sf = file->private_data;
+	u64 written = 0;
+
+	if (start < 0 || end < start)
+		return -EINVAL;
+	return vd_store_sync(sf->st, sf, start >> PAGE_SHIFT,
+			     end >> PAGE_SHIFT, &written);
+}
+
+static const struct file_operations vd_store_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vd_store_open,
+	.release	= vd_store_release,
+	.read_iter	= vd_store_read_iter,
+	.write_iter	= vd_store_write_iter,
+	.llseek		= vd_store_llseek,
+	.mmap		= vd_store_mmap,
+	.fsync		= vd_store_fsync,
+	.unlocked_ioctl	= vd_store_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+/* --- init, exit and the writeback_age_ms parameter ------------------------ */
+
+/*
+ * A new age takes effect now: every store's worker runs once more with it
+ * (writing back what is aged, re-arming only if the age is not 0) before
+ * the write to the parameter returns. So after writing 0, no background
+ * writeback happens until the next sync ASYNC or a new age.
+ */
+static int vd_store_age_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int i;
+	int ret;
+
+	ret = param_set_uint(val, kp);
+	if (ret)
+		return ret;
+	mutex_lock(&vd_stores_lock);
+	for (i = 0; vd_stores_live && i < vd_nr_stores; i++) {
+		mod_delayed_work(system_unbound_wq, &vd_stores[i].wb_work, 0);
+		flush_delayed_work(&vd_stores[i].wb_work);
+	}
+	mutex_unlock(&vd_stores_lock);
+	return 0;
+}
+
+static void vd_store_destroy(struct vd_store *st)
+{
+	misc_deregister(&st->misc);
+	/* Handles the work re-arming itself. */
+	cancel_delayed_work_sync(&st->wb_work);
+	/* No file is open (the module is going), so nothing is mapped. */
+	atomic64_add(vd_pages_destroy(&st->cache), &st->stats.pages_freed);
+	vd_pages_destroy(&st->backing);
+	iput(st->inode);
+}
+
+static int vd_store_create(struct vd_store *st, unsigned int index)
+{
+	int ret;
+
+	st->index = index;
+	mutex_init(&st->lock);
+	mutex_init(&st->wb_lock);
+	INIT_DELAYED_WORK(&st->wb_work, vd_store_wb_work);
+	vd_pages_init(&st->cache);
+	vd_pages_init(&st->backing);
+	st->inode = vd_fs_new_inode();
+	if (IS_ERR(st->inode))
+		return PTR_ERR(st->inode);
+	vd_store_set_size(st, store_size);
+
+	snprintf(st->name, sizeof(st->name), VMAPDEMO_STORE_NAME_PREFIX "%u",
+		 index);
+	st->misc.minor = MISC_DYNAMIC_MINOR;
+	st->misc.name = st->name;
+	st->misc.fops = &vd_store_fops;
+	st->misc.mode = 0600;
+	ret = misc_register(&st->misc);
+	if (ret) {
+		pr_err("cannot register /dev/%s: %d\n", st->name, ret);
+		goto err_iput;
+	}
+	return 0;
+
+err_iput:
+	iput(st->inode);
+	return ret;
+}
+
+int vd_store_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	if (nr_stores > VMAPDEMO_STORE_MAX_NR ||
+	    store_max_size > VMAPDEMO_STORE_MAX_SIZE ||
+	    store_size > store_max_size) {
+		pr_err("bad parameters: nr_stores=%u (max %u), store_size=%llu, store_max_size=%llu (max %llu)\n",
+		       nr_stores, VMAPDEMO_STORE_MAX_NR, store_size,
+		       store_max_size, VMAPDEMO_STORE_MAX_SIZE);
+		return -EINVAL;
+	}
+	if (!nr_stores)
+		return 0;
+	vd_stores = kcalloc(nr_stores, sizeof(*vd_stores), GFP_KERNEL);
+	if (!vd_stores)
+		return -ENOMEM;
+	for (i = 0; i < nr_stores; i++) {
+		ret = vd_store_create(&vd_stores[i], i);
+		if (ret)
+			goto err_destroy;
+	}
+	mutex_lock(&vd_stores_lock);
+	vd_nr_stores = nr_stores;
+	vd_stores_live = true;
+	for (i = 0; i < vd_nr_stores; i++)
+		if (READ_ONCE(writeback_age_ms))
+			queue_delayed_work(system_unbound_wq,
+					   &vd_stores[i].wb_work,
+					   msecs_to_jiffies(writeback_age_ms));
+	mutex_unlock(&vd_stores_lock);
+	return 0;
+
+err_destroy:
+	while (i--)
+		vd_store_destroy(&vd_stores[i]);
+	kfree(vd_stores);
+	vd_stores = NULL;
+	return ret;
+}
+
+void vd_store_exit(void)
+{
+	unsigned int i;
+
+	/* From here on a parameter write kicks nothing. */
+	mutex_lock(&vd_stores_lock);
+	vd_stores_live = false;
+	mutex_unlock(&vd_stores_lock);
+	for (i = 0; i < vd_nr_stores; i++)
+		vd_store_destroy(&vd_stores[i]);
+	kfree(vd_stores);
+	vd_stores = NULL;
+	vd_nr_stores = 0;
+}
