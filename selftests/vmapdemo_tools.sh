@@ -45,7 +45,7 @@ for n in /dev/vmapdemo-store*; do
 	[ -c "$n" ] && nodes="$nodes $n"
 done
 nnodes=$(echo $nodes | wc -w)
-echo "1..$((nnodes + 5))"
+echo "1..$((2 * nnodes + 4))"
 echo "# nodes: $nodes; seed $SEED; ${SECS}s per run"
 
 result() {	# result rc name [skip-reason]
@@ -95,49 +95,61 @@ result $rc "stress-ng --zero on /dev/vmapdemo bound over /dev/zero"
 
 # --- trinity --------------------------------------------------------------
 # Unprivileged (trinity refuses root), only file descriptors of the victim
-# nodes, only the syscalls that reach the device.
-victims=
-for n in $nodes; do victims="$victims -V $n"; done
+# node, only the syscalls that reach the device. trinity takes one victim
+# path per run ("Sorry, only one victim path right now"), so each node gets
+# its own run.
 # No read/readv/pread64: trinity also hands out inotify and similar fds, and
 # a read blocking on one of those stalls its children for seconds under TCG.
 calls="-c mmap -c munmap -c mremap -c mprotect -c madvise -c msync -c ioctl \
 	-c write -c pwrite64 -c writev -c lseek -c fcntl -c mlock -c munlock \
 	-c mincore -c remap_file_pages -c fsync"
-chmod 0666 $nodes 2>/dev/null
-# Bounded by count (-N) and, on slow kernels (KASAN under TCG), by time:
-# after 3 x SECS it gets SIGINT, trinity's own way to stop, and must then
-# exit within 20 s.
-nruns=$((nruns + 1))
-echo "# run: trinity -N 10000 -C 2 -s $SEED $victims $calls"
-su fuzz -s /bin/sh -c "cd /home/fuzz && exec trinity -q -l off -N 10000 -C 2 \
-	-s $SEED -a64 $victims $calls --stats \
-	--disable-fds=sockets,pipes,perf,epoll,eventfd,pseudo,timerfd,testfile,memfd,drm" \
-	>/tmp/tool.out 2>&1 &
-tpid=$!
 # Not kill -0: a zombie the shell has not reaped yet still answers it.
 alive() { grep -q '^State:[[:space:]]*[^Z]' /proc/$1/status 2>/dev/null; }
-waited=0 stopped=
-while alive $tpid; do
-	if [ $waited -eq $((SECS * 3)) ]; then
-		echo "# time bound: SIGINT to trinity after ${waited}s"
-		kill -INT $tpid
-		stopped=1
-	elif [ $waited -eq $((SECS * 3 + 20)) ]; then
-		echo "# trinity did not stop on SIGINT: SIGKILL"
-		kill -KILL $tpid
-		stopped=killed
-	fi
-	sleep 1
-	waited=$((waited + 1))
+
+run_trinity() {
+	local node=$1 mode tpid waited stopped rc
+
+	# The store nodes are 0600: let the fuzz user in for this run only.
+	mode=$(stat -c %a "$node")
+	chmod 0666 "$node"
+	# Bounded by count (-N) and, on slow kernels (KASAN under TCG), by
+	# time: after 3 x SECS it gets SIGINT, trinity's own way to stop, and
+	# must then exit within 20 s.
+	nruns=$((nruns + 1))
+	echo "# run: trinity -N 10000 -C 2 -s $SEED -V $node $calls"
+	su fuzz -s /bin/sh -c "cd /home/fuzz && exec trinity -q -l off -N 10000 -C 2 \
+		-s $SEED -a64 -V $node $calls --stats \
+		--disable-fds=sockets,pipes,perf,epoll,eventfd,pseudo,timerfd,testfile,memfd,drm" \
+		>/tmp/tool.out 2>&1 &
+	tpid=$!
+	waited=0 stopped=
+	while alive $tpid; do
+		if [ $waited -eq $((SECS * 3)) ]; then
+			echo "# time bound: SIGINT to trinity after ${waited}s"
+			kill -INT $tpid
+			stopped=1
+		elif [ $waited -eq $((SECS * 3 + 20)) ]; then
+			echo "# trinity did not stop on SIGINT: SIGKILL"
+			kill -KILL $tpid
+			stopped=killed
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	wait $tpid
+	rc=$?
+	chmod "$mode" "$node"
+	[ "$stopped" = 1 ] && rc=0
+	[ "$stopped" = killed ] && rc=137
+	grep -E 'Ran [0-9]+ syscalls|Bailing|exit|Sorry' /tmp/tool.out | sed 's/^/#   /' | head -5
+	sed -n '/^64bit:/,$p' /tmp/tool.out | sed 's/^/#   /' | head -40
+	device_ok || rc=99
+	result $rc "trinity -V $node -N 10000 (seed $SEED)"
+}
+
+for n in $nodes; do
+	run_trinity "$n"
 done
-wait $tpid
-rc=$?
-[ "$stopped" = 1 ] && rc=0
-[ "$stopped" = killed ] && rc=137
-grep -E 'Ran [0-9]+ syscalls|Bailing|exit' /tmp/tool.out | sed 's/^/#   /' | head -5
-sed -n '/^64bit:/,$p' /tmp/tool.out | sed 's/^/#   /' | head -40
-device_ok || rc=99
-result $rc "trinity -V $(echo $nodes | tr ' ' ',') -N 10000 (seed $SEED)"
 
 # --- gup_test -------------------------------------------------------------
 gup() {	# name modes args...
