@@ -13,7 +13,7 @@ linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64
 linux-headers-6.12-amd64 linux-source-6.12"
 # coccinelle needs ocaml's native compiler for the semantic patches that
 # embed OCaml scripts (null/badzero.cocci); --no-install-recommends drops it.
-lint="sparse coccinelle ocaml python3-docutils man-db dkms"
+lint="sparse coccinelle ocaml python3-docutils man-db groff-base dkms"
 debug="flex bison bc libelf-dev libssl-dev dwarves"
 # Third-party tools run in the test VM (scripts/tools-initramfs.sh).
 tools="stress-ng trinity binutils"

@@ -10,6 +10,7 @@
 #   uapi-header  C90 and C++ self-containment, double inclusion, SPDX note,
 #                and no #include but <linux/types.h> and <linux/ioctl.h>
 #   kernel-doc   kernel-doc -none -Wall on the uapi header and module sources
+#   man-page     groff -man -ww -z on Documentation/*.[1-9], any warning counts
 #   dkms.conf    PACKAGE_VERSION equals VMAPDEMO_VERSION in module/vmapdemo.h
 #
 # It prints one line per tool with its finding count, then a summary line,
@@ -205,6 +206,19 @@ kd_log=$out/kernel-doc.log
 grep -iE 'warning:|error:' "$kd_log" >"$out/kernel-doc.findings"
 report kernel-doc "$(count_lines "$out/kernel-doc.findings")" \
 	"(-none -Wall, $((${#usrc[@]} + ${#msrc[@]})) files)" "$out/kernel-doc.findings"
+
+# --- man page ----------------------------------------------------------------
+# -ww enables every groff warning and -z discards the output, so whatever
+# groff prints is a finding. groff comes from groff-base (deps.sh lint).
+mp_find=$out/man-page.findings
+: >"$mp_find"
+mpages=(Documentation/*.[1-9])
+for m in "${mpages[@]}"; do
+	groff -man -ww -z "$m" >>"$mp_find" 2>&1 ||
+		echo "$m: groff failed (exit $?)" >>"$mp_find"
+done
+report man-page "$(count_lines "$mp_find")" \
+	"(groff -man -ww -z, ${#mpages[@]} page(s))" "$mp_find"
 
 # --- dkms.conf ---------------------------------------------------------------
 # DKMS reads the version from dkms.conf alone; modinfo shows the module's.
