@@ -200,8 +200,12 @@ static int exercise(char *p, size_t len, int shared_check)
 	return 0;
 }
 
-static int op_mmap_path(const char *path, int flags, int inject, int *fired,
-			int *followup)
+/*
+ * @fresh: the mapping must start out zero-filled (a new /dev/vmapdemo
+ * object); a store keeps what an earlier round wrote.
+ */
+static int op_mmap_path(const char *path, int flags, int fresh, int inject,
+			int *fired, int *followup)
 {
 	size_t len = NPAGES * page;
 	int fd = open(path, O_RDWR | O_CLOEXEC), ret;
@@ -215,13 +219,13 @@ static int op_mmap_path(const char *path, int flags, int inject, int *fired,
 	*fired = nth_fired();
 	if (p != MAP_FAILED) {
 		/* A mapping made despite an injection must work fully. */
-		*followup = exercise(p, len, 1);
+		*followup = exercise(p, len, fresh);
 		munmap(p, len);
 		if (*followup)
 			goto out;
 	}
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, 0);
-	*followup = p == MAP_FAILED || exercise(p, len, 1);
+	*followup = p == MAP_FAILED || exercise(p, len, fresh);
 	if (p != MAP_FAILED)
 		munmap(p, len);
 out:
@@ -231,17 +235,17 @@ out:
 
 static int op_mmap_private(int inject, int *fired, int *followup)
 {
-	return op_mmap_path(VMAPDEMO_PATH, MAP_PRIVATE, inject, fired, followup);
+	return op_mmap_path(VMAPDEMO_PATH, MAP_PRIVATE, 1, inject, fired, followup);
 }
 
 static int op_mmap_shared(int inject, int *fired, int *followup)
 {
-	return op_mmap_path(VMAPDEMO_PATH, MAP_SHARED, inject, fired, followup);
+	return op_mmap_path(VMAPDEMO_PATH, MAP_SHARED, 1, inject, fired, followup);
 }
 
 static int op_store_mmap(int inject, int *fired, int *followup)
 {
-	return op_mmap_path(store_path, MAP_SHARED, inject, fired, followup);
+	return op_mmap_path(store_path, MAP_SHARED, 0, inject, fired, followup);
 }
 
 /*
