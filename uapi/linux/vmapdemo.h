@@ -38,7 +38,8 @@
  * - ``size`` smaller than the first version of the struct: ``EINVAL``;
  * - ``size`` larger than the kernel's struct: accepted if every byte the
  *   kernel does not know is zero, else ``E2BIG``; output is written up to
- *   the smaller of the two sizes;
+ *   the smaller of the two sizes; ``size`` larger than the page size:
+ *   ``E2BIG`` whatever the bytes;
  * - a flag the kernel does not know: ``EINVAL``; a reserved field that is
  *   not zero: ``EINVAL``;
  * - an unknown command: ``ENOTTY``; a bad pointer: ``EFAULT``.
@@ -127,8 +128,8 @@ struct vmapdemo_stats {
  * @index: N of ``/dev/vmapdemo-storeN``
  * @__reserved: always 0
  * @pages_alloc: pages allocated since the module loaded
- * @pages_freed: pages dropped by shrinking (or, later, by crash and
- *	invalidation); a page still mapped or pinned somewhere is freed
+ * @pages_freed: pages dropped by shrinking, by a crash or by
+ *	invalidation; a page still mapped or pinned somewhere is freed
  *	when its last user goes
  * @faults_read: read faults served (shared and private mappings)
  * @faults_write: write faults on shared mappings that found no page mapped
