@@ -89,32 +89,20 @@ unsigned int vd_pages_lookup_run(struct vd_pages *pa, pgoff_t index,
  */
 struct page *vd_pages_get(struct vd_pages *pa, pgoff_t index, bool *allocated)
 {
-	struct page *page, *old;
+	struct page *page, *found;
 
 	*allocated = false;
 	page = vd_pages_lookup(pa, index);
 	if (page)
 		return page;
 
-	page = alloc_page(VD_PAGES_GFP);
+	page = vd_pages_alloc();
 	if (!page)
 		return ERR_PTR(-ENOMEM);
-
-	xa_lock(&pa->xa);
-	old = __xa_cmpxchg(&pa->xa, index, NULL, page, GFP_KERNEL_ACCOUNT);
-	if (unlikely(old)) {
-		/* Lost a race with another fault, or no memory for the node. */
-		if (!xa_is_err(old))
-			get_page(old);
-		xa_unlock(&pa->xa);
-		__free_page(page);
-		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
-	}
-	get_page(page);
-	atomic_long_inc(&pa->nr);
-	xa_unlock(&pa->xa);
-	*allocated = true;
-	return page;
+	/* Loses a race with another fault (then our page is freed) or fails. */
+	found = vd_pages_insert(pa, index, page);
+	*allocated = found == page;
+	return found;
 }
 
 /**
