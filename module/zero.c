@@ -3,10 +3,12 @@
  * zero.c - /dev/zero's mmap semantics through vmapdemo's own fault handlers.
  *
  * MAP_PRIVATE: every page reads as zero and a write gets a private copy.
- * Read faults map one module-owned zero page read-only, so reading an
- * untouched page costs no memory (as anonymous memory shares the zero page);
- * a write fault is a copy-on-write of that page done by the core
- * (do_cow_fault()/wp_page_copy()), so the copy is an ordinary anonymous page.
+ * A read fault maps the kernel's zero page read-only, as anonymous memory
+ * does, so reading an untouched page costs no memory; each fault also maps
+ * it into the untouched pages of the 16-page window around it. A write is a
+ * copy-on-write done by the core, so the copy is an ordinary anonymous
+ * page: wp_page_copy() for a page mapped to the zero page, do_cow_fault()
+ * (copying a module-owned zero page) for a write fault on an unmapped one.
  * Private mappings have no end: mremap() may grow them, like /dev/zero's.
  *
  * MAP_SHARED: every mmap() call creates a new object (struct vd_zobj), sized
@@ -51,6 +53,7 @@
 #include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pfn_t.h>
 #include <linux/slab.h>
 
 #include <linux/vmapdemo.h>
@@ -99,9 +102,10 @@ MODULE_PARM_DESC(fault_ahead,
 		 "pages a shared fault maps at once (0/1 = one, default 0, max 16; >1 sets VM_MIXEDMAP: mlock then does not lock)");
 
 /*
- * The page every untouched private page maps. Set at init, put at exit,
- * never written (only mapped read-only; writes are COWed by the core), so
- * it needs no lock. PTEs and pipe buffers (vmsplice) hold references.
+ * The page a private write fault returns for do_cow_fault() to copy. Set at
+ * init, put at exit, never written and never mapped, so it needs no lock.
+ * (The kernel's zero page cannot take its place: the core locks the page
+ * ->fault returns, and every CPU would contend for that one lock.)
  */
 static struct page *vd_zero_page;
 
@@ -144,13 +148,58 @@ static void vd_count_fault(struct vm_fault *vmf)
 
 /* --- MAP_PRIVATE ------------------------------------------------------ */
 
+/*
+ * Private fault-around: the aligned window of VD_PRIVATE_AROUND pages
+ * (fault_around_bytes' default) around a private fault is mapped to the
+ * kernel's zero page too, where nothing is mapped yet. Such a PTE costs no
+ * memory and no RSS, as the zero page anonymous memory maps on a read; a
+ * read of a neighbour then takes no fault, and a write to it takes the
+ * write-protect fault anonymous memory takes after a read (wp_page_copy()
+ * allocates a zeroed page, nothing is copied) instead of do_cow_fault(),
+ * which copies the page ->fault returns into a page already zeroed.
+ */
+#define VD_PRIVATE_AROUND	16
+
+static void vd_zero_private_around(struct vm_fault *vmf, unsigned long skip)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long win = VD_PRIVATE_AROUND << PAGE_SHIFT;
+	unsigned long addr = vmf->address & ~(win - 1);
+	unsigned long end = addr + win;
+	pfn_t zero = __pfn_to_pfn_t(my_zero_pfn(vmf->address), 0);
+
+	addr = max(addr, vma->vm_start);
+	end = min(end, vma->vm_end);
+	/* Leaves present PTEs alone; fails only when out of memory. */
+	for (; addr < end; addr += PAGE_SIZE)
+		if (addr != skip &&
+		    vmf_insert_mixed(vma, addr, zero) != VM_FAULT_NOPAGE)
+			break;
+}
+
 static vm_fault_t vd_zero_private_fault(struct vm_fault *vmf)
 {
+	unsigned long addr = vmf->address & PAGE_MASK;
+
 	vd_count_fault(vmf);
 	/*
-	 * A read maps the zero page read-only; a write fault copies it
-	 * (do_cow_fault()), as does a later write to a read-mapped page.
+	 * A read maps the kernel's zero page read-only, in a special PTE, as
+	 * do_anonymous_page() does: no page lock, reference or rmap.
+	 * vm_mixed_ok() allows the zero pfn in any copy-on-write VMA,
+	 * without VM_MIXEDMAP. Its neighbours get it too (above).
 	 */
+	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+		vd_zero_private_around(vmf, -1UL);
+		return vmf_insert_mixed(vmf->vma, addr,
+					__pfn_to_pfn_t(my_zero_pfn(addr), 0));
+	}
+	/*
+	 * A write: do_cow_fault() has allocated the private copy and copies
+	 * the page we return into it (finish_fault() is not exported, so
+	 * the copy cannot be skipped). Give the neighbours the zero page so
+	 * that their first writes do not come here.
+	 */
+	vd_zero_private_around(vmf, addr);
 	get_page(vd_zero_page);
 	vmf->page = vd_zero_page;
 	return 0;
@@ -364,6 +413,6 @@ int vd_zero_init(void)
 
 void vd_zero_exit(void)
 {
-	/* A pipe may still hold it (vmsplice): drop only our reference. */
+	/* do_cow_fault() drops its references before returning. */
 	put_page(vd_zero_page);
 }

@@ -685,4 +685,80 @@ TEST_F(zero, split_vma_keeps_object)
 	munmap(p + 5 * ps, 3 * ps);
 }
 
+/*
+ * A fault on a private mapping may map its neighbours too (vmapdemo maps
+ * the zero page into the 16-page window around it): a page already copied
+ * must never be replaced, every other page must still read zero and copy
+ * on its first write, and a child's writes stay its own.
+ */
+TEST_F(zero, private_neighbours_of_copies_stay_private)
+{
+	const int n = 64;
+	long ps = self->pagesize;
+	unsigned char *p;
+	pid_t pid;
+	int i;
+
+	p = mmap(NULL, n * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[3 * ps] = 'A';
+	p[9 * ps] = 'B';
+	ASSERT_EQ(0, madvise(p + 4 * ps, ps, MADV_DONTNEED));
+	EXPECT_EQ(0, p[4 * ps]);
+	EXPECT_EQ('A', p[3 * ps]);
+	EXPECT_EQ('B', p[9 * ps]);
+	/* Backwards, so that each write lands in a window already mapped. */
+	for (i = n - 1; i >= 0; i--)
+		p[i * ps + 1] = i;
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(i == 3 ? 'A' : i == 9 ? 'B' : 0, p[i * ps]);
+		EXPECT_EQ(i, p[i * ps + 1]);
+		EXPECT_EQ(0, p[i * ps + 2]);
+	}
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		for (i = 0; i < n; i++)
+			p[i * ps + 2] = 'C';
+		for (i = 0; i < n; i++)
+			if (p[i * ps + 1] != i || p[i * ps + 2] != 'C')
+				_exit(1);
+		_exit(0);
+	}
+	EXPECT_EQ(0, vd_wait(pid));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, p[i * ps + 2]);
+	munmap(p, n * ps);
+}
+
+/*
+ * Fault-around stays inside the VMA: a read of a three-page private mapping
+ * between two anonymous ones makes none of the anonymous pages resident.
+ */
+TEST_F(zero, private_fault_around_stays_in_vma)
+{
+	long ps = self->pagesize;
+	unsigned char vec[48];
+	char *area, *p;
+	int i;
+
+	area = mmap(NULL, 48 * ps, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	p = mmap(area + 21 * ps, 3 * ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_FIXED, self->fd, 0);
+	ASSERT_EQ(area + 21 * ps, p);
+	EXPECT_EQ(0, p[ps]);
+	p[2 * ps] = 1;
+	ASSERT_EQ(0, mincore(area, 48 * ps, vec));
+	for (i = 0; i < 48; i++)
+		if (i < 21 || i >= 24)
+			EXPECT_EQ(0, vec[i] & 1) TH_LOG("anonymous page %d resident", i);
+	EXPECT_EQ(1, vec[22] & 1);
+	EXPECT_EQ(1, vec[23] & 1);
+	EXPECT_EQ(0, p[0]);
+	EXPECT_EQ(1, p[2 * ps]);
+	munmap(area, 48 * ps);
+}
+
 TEST_HARNESS_MAIN

@@ -56,9 +56,10 @@
  * @faults_write: write faults on shared mappings (a page's first touch by
  *	a write; a write to a page already mapped for reading is completed
  *	by the core without a fault of ours)
- * @faults_cow: write faults on private mappings (the core copies the zero
- *	page; a write to a page already mapped for reading is copied by the
- *	core without a fault of ours)
+ * @faults_cow: write faults on private mappings (the core copies the
+ *	module's zero page; a write to a page already mapped to the kernel's
+ *	zero page, after a read or by fault-around, is copied by the core
+ *	without a fault of ours)
  * @faults_sigbus: faults refused with SIGBUS (past the end of an object)
  * @pages_alloc: pages allocated for shared objects
  * @pages_freed: pages released by shared objects; @pages_alloc minus
@@ -69,7 +70,8 @@
  * @mappings_live: VMAs of /dev/vmapdemo alive, private and shared
  *
  * Private mappings allocate no pages of the module's: a read maps the
- * module's single zero page, a write gets an anonymous copy from the core.
+ * kernel's zero page (into the 16-page window around the fault), a write
+ * gets an anonymous copy from the core.
  */
 struct vmapdemo_stats {
 	__u32 size;
