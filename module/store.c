@@ -92,6 +92,7 @@
 #include <linux/vmapdemo.h>
 
 #include "vmapdemo.h"
+#include "vmapdemo_trace.h"
 
 static unsigned int nr_stores = 2;
 module_param(nr_stores, uint, 0444);
@@ -356,10 +357,38 @@ static vm_fault_t vd_store_page_mkwrite(struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
+/*
+ * ->fault and ->page_mkwrite, traced in one place for every outcome. The
+ * store is looked up only while the event is enabled.
+ */
+static vm_fault_t vd_store_fault_traced(struct vm_fault *vmf)
+{
+	vm_fault_t ret = vd_store_fault(vmf);
+	struct vd_store *st;
+
+	if (trace_vmapdemo_fault_enabled()) {
+		st = vmf->vma->vm_private_data;
+		trace_vmapdemo_fault(st->index, vmf, ret);
+	}
+	return ret;
+}
+
+static vm_fault_t vd_store_page_mkwrite_traced(struct vm_fault *vmf)
+{
+	vm_fault_t ret = vd_store_page_mkwrite(vmf);
+	struct vd_store *st;
+
+	if (trace_vmapdemo_mkwrite_enabled()) {
+		st = vmf->vma->vm_private_data;
+		trace_vmapdemo_mkwrite(st->index, vmf, ret);
+	}
+	return ret;
+}
+
 static const struct vm_operations_struct vd_store_vm_ops = {
-	.fault		= vd_store_fault,
+	.fault		= vd_store_fault_traced,
 	.map_pages	= vd_store_map_pages,
-	.page_mkwrite	= vd_store_page_mkwrite,
+	.page_mkwrite	= vd_store_page_mkwrite_traced,
 };
 
 /*
@@ -820,10 +849,11 @@ static int vd_store_check_crash(struct vd_store *st, struct vd_store_file *sf)
 /*
  * A synchronous sync of [@first, @last]: every page dirty when it starts
  * is in the backing store when it returns 0. Pages written are added to
- * *@written.
+ * *@written. @reason is for the tracepoint.
  */
 static int vd_store_sync(struct vd_store *st, struct vd_store_file *sf,
-			 pgoff_t first, pgoff_t last, u64 *written)
+			 pgoff_t first, pgoff_t last, u64 *written,
+			 enum vd_trace_wb_reason reason)
 {
 	long n;
 	int ret;
@@ -831,6 +861,7 @@ static int vd_store_sync(struct vd_store *st, struct vd_store_file *sf,
 	if (mutex_lock_killable(&st->wb_lock))
 		return -EINTR;
 	n = vd_store_writeback_range(st, first, last, VD_PAGE_DIRTY);
+	trace_vmapdemo_writeback(st->index, reason, first, last, n);
 	mutex_unlock(&st->wb_lock);
 	if (n < 0)
 		return n;
@@ -855,9 +886,12 @@ static void vd_store_wb_work(struct work_struct *work)
 	struct vd_store *st = container_of(to_delayed_work(work),
 					   struct vd_store, wb_work);
 	unsigned int age = READ_ONCE(writeback_age_ms);
+	long n;
 
 	mutex_lock(&st->wb_lock);
-	vd_store_writeback_range(st, 0, ULONG_MAX, VD_PAGE_AGED);
+	n = vd_store_writeback_range(st, 0, ULONG_MAX, VD_PAGE_AGED);
+	trace_vmapdemo_writeback(st->index, VD_TRACE_WB_BACKGROUND, 0,
+				 ULONG_MAX, n);
 	if (age)
 		vd_pages_age_dirty(&st->cache, 0, ULONG_MAX);
 	mutex_unlock(&st->wb_lock);
@@ -909,6 +943,8 @@ static int vd_store_invalidate(struct vd_store *st, struct vd_store_file *sf,
 		goto out;
 	}
 	n = vd_store_writeback_range(st, first, last, VD_PAGE_DIRTY);
+	trace_vmapdemo_writeback(st->index, VD_TRACE_WB_INVALIDATE, first,
+				 last, n);
 	if (n < 0) {
 		ret = n;
 		goto out;
@@ -952,6 +988,7 @@ static unsigned long vd_store_crash(struct vd_store *st)
 	unmap_mapping_range(mapping, 0, 0, 0);
 	dropped = vd_store_drop_range(st, 0, ULONG_MAX, false);
 	unmap_mapping_range(mapping, 0, 0, 0);
+	trace_vmapdemo_crash(st->index, dropped, atomic64_read(&st->crash_gen));
 	filemap_invalidate_unlock(mapping);
 	atomic64_inc(&st->stats.crashes);
 	atomic64_add(dropped, &st->stats.crash_dropped);
@@ -1063,7 +1100,8 @@ static long vd_store_ioc_sync(struct vd_store_file *sf, void __user *uarg)
 		if (sy.flags & VMAPDEMO_STORE_SYNC_INVALIDATE) {
 			ret = vd_store_invalidate(st, sf, first, last, &written);
 		} else if (sy.flags & VMAPDEMO_STORE_SYNC_SYNC) {
-			ret = vd_store_sync(st, sf, first, last, &written);
+			ret = vd_store_sync(st, sf, first, last, &written,
+					    VD_TRACE_WB_SYNC);
 		} else {
 			/* ASYNC (or no flag, as msync() allows): start it. */
 			vd_pages_age_dirty(&st->cache, first, last);
@@ -1163,7 +1201,7 @@ static int vd_store_fsync(struct file *file, loff_t start, loff_t end,
 	if (start < 0 || end < start)
 		return -EINVAL;
 	return vd_store_sync(sf->st, sf, start >> PAGE_SHIFT,
-			     end >> PAGE_SHIFT, &written);
+			     end >> PAGE_SHIFT, &written, VD_TRACE_WB_FSYNC);
 }
 
 static const struct file_operations vd_store_fops = {

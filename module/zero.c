@@ -59,6 +59,7 @@
 #include <linux/vmapdemo.h>
 
 #include "vmapdemo.h"
+#include "vmapdemo_trace.h"
 
 /**
  * struct vd_zobj - the object behind one MAP_SHARED mmap of /dev/vmapdemo
@@ -215,10 +216,19 @@ static void vd_zero_private_close(struct vm_area_struct *vma)
 	atomic64_dec(&vd_stats.mappings_live);
 }
 
+/* ->fault, traced in one place for every outcome of the handler. */
+static vm_fault_t vd_zero_private_fault_traced(struct vm_fault *vmf)
+{
+	vm_fault_t ret = vd_zero_private_fault(vmf);
+
+	trace_vmapdemo_fault(VD_TRACE_ZERO, vmf, ret);
+	return ret;
+}
+
 static const struct vm_operations_struct vd_zero_private_vm_ops = {
 	.open		= vd_zero_private_open,
 	.close		= vd_zero_private_close,
-	.fault		= vd_zero_private_fault,
+	.fault		= vd_zero_private_fault_traced,
 	.map_pages	= vd_zero_map_pages,
 };
 
@@ -302,10 +312,19 @@ static void vd_zero_shared_close(struct vm_area_struct *vma)
 	vd_zobj_put(vma->vm_private_data);
 }
 
+/* ->fault, traced in one place for every outcome of the handler. */
+static vm_fault_t vd_zero_shared_fault_traced(struct vm_fault *vmf)
+{
+	vm_fault_t ret = vd_zero_shared_fault(vmf);
+
+	trace_vmapdemo_fault(VD_TRACE_ZERO, vmf, ret);
+	return ret;
+}
+
 static const struct vm_operations_struct vd_zero_shared_vm_ops = {
 	.open		= vd_zero_shared_open,
 	.close		= vd_zero_shared_close,
-	.fault		= vd_zero_shared_fault,
+	.fault		= vd_zero_shared_fault_traced,
 	.map_pages	= vd_zero_map_pages,
 };
 
