@@ -1140,6 +1140,7 @@ static long vd_store_ioc_get_info(struct vd_store *st, void __user *uarg)
 	info.dirty_at_last_close = atomic64_read(&s->dirty_at_last_close);
 	info.faults_major = atomic64_read(&s->faults_major);
 	info.pages_invalidated = atomic64_read(&s->pages_invalidated);
+	info.pages_reclaimed = atomic64_read(&s->pages_reclaimed);
 	info.size = min_t(u32, usize, sizeof(info));
 	return vd_ioctl_arg_out(uarg, usize, &info, sizeof(info));
 }
