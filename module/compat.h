@@ -11,6 +11,10 @@
 
 #include <linux/version.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/swap.h>
 
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
 /* 6.3 made vma->vm_flags const and added these helpers (bc292ab00f6c). */
@@ -24,5 +28,65 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 	vma->vm_flags &= ~flags;
 }
 #endif
+
+#if KERNEL_VERSION(6, 4, 0) > LINUX_VERSION_CODE
+/* 6.4 added this helper (c7b23b68e2aa); 6.1 has the bare counter. */
+static inline void mm_account_reclaimed_pages(unsigned long pages)
+{
+	if (current->reclaim_state)
+		current->reclaim_state->reclaimed_slab += pages;
+}
+#endif
+
+/*
+ * A registered shrinker with the default seeks and batch, or NULL.
+ * 6.7 made shrinkers dynamically allocated (shrinker_alloc(),
+ * shrinker_register(), shrinker_free(): c42d50aefd17); 6.1 has
+ * register_shrinker() on a caller's struct, and its prealloc step is not
+ * exported, so both halves are wrapped here.
+ */
+static inline struct shrinker *
+vd_shrinker_create(const char *name,
+		   unsigned long (*count)(struct shrinker *shrinker,
+					  struct shrink_control *sc),
+		   unsigned long (*scan)(struct shrinker *shrinker,
+					 struct shrink_control *sc))
+{
+	struct shrinker *shrinker;
+
+#if KERNEL_VERSION(6, 7, 0) > LINUX_VERSION_CODE
+	shrinker = kzalloc(sizeof(*shrinker), GFP_KERNEL);
+	if (!shrinker)
+		return NULL;
+	shrinker->count_objects = count;
+	shrinker->scan_objects = scan;
+	shrinker->seeks = DEFAULT_SEEKS;
+	if (register_shrinker(shrinker, "%s", name)) {
+		kfree(shrinker);
+		return NULL;
+	}
+#else
+	shrinker = shrinker_alloc(0, "%s", name);
+	if (!shrinker)
+		return NULL;
+	shrinker->count_objects = count;
+	shrinker->scan_objects = scan;
+	shrinker_register(shrinker);
+#endif
+	return shrinker;
+}
+
+/* Unregister (waiting for callbacks still running) and free. */
+static inline void vd_shrinker_destroy(struct shrinker *shrinker)
+{
+	if (!shrinker)
+		return;
+#if KERNEL_VERSION(6, 7, 0) > LINUX_VERSION_CODE
+	unregister_shrinker(shrinker);
+	kfree(shrinker);
+#else
+	shrinker_free(shrinker);
+#endif
+}
 
 #endif /* _VMAPDEMO_COMPAT_H */

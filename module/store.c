@@ -39,8 +39,9 @@
  *       invalidate_lock             shared: ->fault, ->page_mkwrite, page
  *                                   lookup in read()/write(), the crash
  *                                   check of a sync;
- *                                   exclusive: shrink, crash, INVALIDATE
- *                                   (they remove pages)
+ *                                   exclusive: shrink, crash, INVALIDATE,
+ *                                   reclaim (they remove pages; reclaim
+ *                                   only with a trylock)
  *         page lock                 ->fault until the PTE is installed
  *                                   (VM_FAULT_LOCKED), ->page_mkwrite until
  *                                   the PTE is writable, write() around its
@@ -67,6 +68,21 @@
  * range is unmapped again to catch those. A page still mapped or pinned
  * (GUP) by then keeps the references of its users and is freed by the last
  * one: the array only drops its own.
+ *
+ * Reclaim: a cache page that is clean (the backing store holds the same
+ * bytes, or holds no page and the cache page is all zeros: a page read or
+ * faulted in but never written), that no page table maps and that nobody
+ * else holds a reference on (no pin, no pipe buffer, no read() copying it)
+ * is only a copy of the medium, so under memory pressure the module's
+ * shrinker drops it, and the next fault or read() reads it in again (a
+ * major fault). The shrinker runs in reclaim, which can be entered from an
+ * allocation of our own fault, read(), write() or writeback path with
+ * invalidate_lock or a page lock held: it only trylocks them, in the order
+ * above, and passes over a store or page it cannot lock. With
+ * invalidate_lock held exclusively no lookup can take a new reference or
+ * map the page, and under the page lock its dirty mark cannot be set (nor
+ * a writeback be copying it), so the checks made there hold until the page
+ * is removed.
  *
  * 6.12 runs ->fault and ->page_mkwrite under the per-VMA lock alone when
  * the VMA has ->map_pages (vmf_can_call_fault()); ours maps nothing. That
@@ -139,6 +155,7 @@ struct vd_store_stats {
 	atomic64_t dirty_at_last_close;
 	atomic64_t faults_major;
 	atomic64_t pages_invalidated;
+	atomic64_t pages_reclaimed;
 };
 
 /**
@@ -168,6 +185,9 @@ struct vd_store_stats {
  * @sync_gen: completed synchronous syncs
  * @crash_gen: crashes; a file whose @crash_seen differs gets EIO once
  * @opens: open files, for the dirty_at_last_close counter
+ * @reclaim_next: where the shrinker's next scan of @cache starts, so that
+ *	successive scans go round the store instead of finding the same
+ *	mapped or dirty pages first; under invalidate_lock held exclusively
  * @stats: counters
  *
  * A store lives from module init to module exit; open files pin the module
@@ -187,6 +207,7 @@ struct vd_store {
 	atomic64_t sync_gen;
 	atomic64_t crash_gen;
 	atomic_t opens;
+	pgoff_t reclaim_next;
 	struct vd_store_stats stats;
 };
 
@@ -206,6 +227,10 @@ static unsigned int vd_nr_stores;
 /* Protects vd_stores_live, so that a parameter write never kicks a gone store. */
 static DEFINE_MUTEX(vd_stores_lock);
 static bool vd_stores_live;
+/* Gives clean, unmapped cache pages back under memory pressure. */
+static struct shrinker *vd_store_shrinker;
+/* The store the shrinker's next scan starts with (a hint, not locked). */
+static unsigned int vd_store_reclaim_first;
 
 static inline struct vd_store *vd_store_of(struct file *file)
 {
@@ -995,6 +1020,122 @@ static unsigned long vd_store_crash(struct vd_store *st)
 	return dropped;
 }
 
+/* --- reclaim ------------------------------------------------------------- */
+
+/*
+ * Drop the cache page @page at @index if it is reclaimable (see the top of
+ * the file): clean, unmapped, and referenced only by the array and by our
+ * caller. Not a page under writeback or being installed by a fault: both
+ * hold its page lock.
+ * Return: true if the page was removed from the cache.
+ * Context: invalidate_lock held exclusively; the caller holds a reference.
+ */
+static bool vd_store_reclaim_page(struct vd_store *st, pgoff_t index,
+				  struct page *page)
+{
+	bool removed = false;
+
+	if (xa_get_mark(&st->cache.xa, index, VD_PAGE_DIRTY) ||
+	    !trylock_page(page))
+		return false;
+	/* Under the page lock: the dirty mark is only set under it. */
+	if (!xa_get_mark(&st->cache.xa, index, VD_PAGE_DIRTY) &&
+	    !page_mapped(page) && page_ref_count(page) == 2)
+		removed = vd_pages_remove_page(&st->cache, index, page, NULL);
+	unlock_page(page);
+	if (removed) {
+		atomic64_inc(&st->stats.pages_freed);
+		atomic64_inc(&st->stats.pages_reclaimed);
+	}
+	return removed;
+}
+
+/*
+ * Look at up to @nr - *@scanned cache pages of @st, from where its last
+ * scan stopped, going round once, and drop the reclaimable ones. Adds the
+ * pages looked at to *@scanned.
+ * Return: pages dropped.
+ */
+static unsigned long vd_store_reclaim(struct vd_store *st, unsigned long nr,
+				      unsigned long *scanned)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	pgoff_t start, index, last = ULONG_MAX;
+	unsigned long freed = 0;
+	struct page *page;
+
+	/* Held by a fault or write() whose allocation brought us here? */
+	if (!down_write_trylock(&mapping->invalidate_lock))
+		return 0;
+	start = st->reclaim_next;
+	index = start;
+	while (*scanned < nr) {
+		page = vd_pages_find(&st->cache, &index, last, XA_PRESENT);
+		if (!page) {
+			if (last != ULONG_MAX || !start)
+				break;
+			/* Once round: from the start up to where we began. */
+			index = 0;
+			last = start - 1;
+			continue;
+		}
+		(*scanned)++;
+		freed += vd_store_reclaim_page(st, index, page);
+		put_page(page);
+		/* No wrap: an index is below store_max_size >> PAGE_SHIFT. */
+		index++;
+	}
+	st->reclaim_next = index;
+	up_write(&mapping->invalidate_lock);
+	return freed;
+}
+
+/*
+ * Cheap and approximate, as a shrinker count should be: the clean pages,
+ * mapped ones included.
+ */
+static unsigned long vd_store_shrink_count(struct shrinker *shrinker,
+					   struct shrink_control *sc)
+{
+	unsigned long count = 0;
+	unsigned int i;
+
+	for (i = 0; i < vd_nr_stores; i++) {
+		struct vd_pages *cache = &vd_stores[i].cache;
+		long clean = atomic_long_read(&cache->nr) -
+			     atomic_long_read(&cache->nr_dirty);
+
+		if (clean > 0)
+			count += clean;
+	}
+	return count ? count : SHRINK_EMPTY;
+}
+
+/*
+ * Scan up to sc->nr_to_scan cache pages, starting with a different store
+ * each time. Pages dropped are reported to reclaim as progress.
+ */
+static unsigned long vd_store_shrink_scan(struct shrinker *shrinker,
+					  struct shrink_control *sc)
+{
+	unsigned int first = READ_ONCE(vd_store_reclaim_first), i;
+	unsigned long freed = 0, scanned = 0;
+
+	if (!vd_nr_stores)
+		return SHRINK_STOP;
+	first %= vd_nr_stores;
+	WRITE_ONCE(vd_store_reclaim_first, first + 1);
+	for (i = 0; i < vd_nr_stores && scanned < sc->nr_to_scan; i++)
+		freed += vd_store_reclaim(&vd_stores[(first + i) % vd_nr_stores],
+					  sc->nr_to_scan, &scanned);
+	sc->nr_scanned = scanned;
+	mm_account_reclaimed_pages(freed);
+	/* Every store walked (or locked) and nothing to drop: stop asking. */
+	if (!freed && scanned < sc->nr_to_scan)
+		return SHRINK_STOP;
+	return freed;
+}
+
 /* --- ioctls -------------------------------------------------------------- */
 
 static long vd_store_ioc_get_info(struct vd_store *st, void __user *uarg)
@@ -1036,6 +1177,7 @@ static long vd_store_ioc_get_info(struct vd_store *st, void __user *uarg)
 	info.dirty_at_last_close = atomic64_read(&s->dirty_at_last_close);
 	info.faults_major = atomic64_read(&s->faults_major);
 	info.pages_invalidated = atomic64_read(&s->pages_invalidated);
+	info.pages_reclaimed = atomic64_read(&s->pages_reclaimed);
 	info.size = min_t(u32, usize, sizeof(info));
 	return vd_ioctl_arg_out(uarg, usize, &info, sizeof(info));
 }
@@ -1311,6 +1453,16 @@ int vd_store_init(void)
 	}
 	mutex_lock(&vd_stores_lock);
 	vd_nr_stores = nr_stores;
+	/* Registered last: its callbacks walk vd_stores[0..vd_nr_stores). */
+	vd_store_shrinker = vd_shrinker_create("vmapdemo-store",
+					       vd_store_shrink_count,
+					       vd_store_shrink_scan);
+	if (!vd_store_shrinker) {
+		vd_nr_stores = 0;
+		mutex_unlock(&vd_stores_lock);
+		ret = -ENOMEM;
+		goto err_destroy;
+	}
 	vd_stores_live = true;
 	for (i = 0; i < vd_nr_stores; i++)
 		if (READ_ONCE(writeback_age_ms))
@@ -1336,6 +1488,9 @@ void vd_store_exit(void)
 	mutex_lock(&vd_stores_lock);
 	vd_stores_live = false;
 	mutex_unlock(&vd_stores_lock);
+	/* Waits for a scan in progress: none runs on a store going away. */
+	vd_shrinker_destroy(vd_store_shrinker);
+	vd_store_shrinker = NULL;
 	for (i = 0; i < vd_nr_stores; i++)
 		vd_store_destroy(&vd_stores[i]);
 	kfree(vd_stores);

@@ -126,12 +126,14 @@ struct vmapdemo_stats {
  * @store_size: current size in bytes (like st_size of a file)
  * @max_size: the size this store cannot grow past (``store_max_size``)
  * @resident_pages: pages of the store held in memory now; a page never
- *	written (nor faulted) and every page past the end holds none
+ *	written (nor faulted) and every page past the end holds none, and
+ *	memory reclaim may give back clean pages nothing maps (see
+ *	@pages_reclaimed)
  * @index: N of ``/dev/vmapdemo-storeN``
  * @__reserved: always 0
  * @pages_alloc: pages allocated since the module loaded
- * @pages_freed: pages dropped by shrinking, by a crash or by
- *	invalidation; a page still mapped or pinned somewhere is freed
+ * @pages_freed: pages dropped by shrinking, by a crash, by invalidation
+ *	or by reclaim; a page still mapped or pinned somewhere is freed
  *	when its last user goes
  * @faults_read: read faults served (shared and private mappings)
  * @faults_write: write faults on shared mappings that found no page mapped
@@ -162,8 +164,17 @@ struct vmapdemo_stats {
  * @dirty_at_last_close: pages dirtied and not written back when the
  *	store's last open file was closed (a last close does not write back)
  * @faults_major: pages read in from the backing store (by a fault or a
- *	read()/write()) after a crash or an invalidation dropped them
+ *	read()/write()) after a crash, an invalidation or reclaim dropped
+ *	them
  * @pages_invalidated: clean pages dropped by %VMAPDEMO_STORE_SYNC_INVALIDATE
+ *
+ * Added with reclaim; a caller that passes the size without it gets the
+ * fields above.
+ *
+ * @pages_reclaimed: clean pages that nothing mapped nor held, given back
+ *	under memory pressure (by the module's shrinker); their content is
+ *	in the backing store (or was zeros) and is read in again on the
+ *	next access
  */
 struct vmapdemo_store_info {
 	__u32 size;
@@ -194,6 +205,7 @@ struct vmapdemo_store_info {
 	__u64 dirty_at_last_close;
 	__u64 faults_major;
 	__u64 pages_invalidated;
+	__u64 pages_reclaimed;
 };
 
 /**
@@ -252,6 +264,11 @@ struct vmapdemo_store_resize {
  * ``EIO``, as fsync() reports a writeback error once per open file.
  * A page pinned for writing by GUP (O_DIRECT, RDMA) can be written after
  * its writeback started; such a write is only seen by a later writeback.
+ *
+ * Under memory pressure the module drops cached pages that are clean and
+ * that nothing maps or holds; the next access reads them in again from the
+ * backing store (``pages_reclaimed`` in struct vmapdemo_store_info).
+ * Dirty pages are never dropped so.
  */
 
 /* Wait until the range is in the backing store (msync MS_SYNC). */
