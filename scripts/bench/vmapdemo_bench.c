@@ -105,24 +105,20 @@ static int open_file(enum kind k, size_t len)
 	case TMPFS:
 		fd = open("/tmp/vmapdemo-bench", O_RDWR | O_CREAT | O_TRUNC, 0600);
 		break;
-	case STORE:
+	case STORE: {
+		struct vmapdemo_store_resize rs = { .size = sizeof(rs) };
+
 		fd = open(STORE_DEV, O_RDWR);
 		if (fd < 0)
 			die(STORE_DEV);
-		/*
-		 * Store nodes behave like a file: make it @len bytes of
-		 * holes. A store that cannot be truncated keeps its
-		 * pages; the rows that need fresh pages say so.
-		 */
-		if (ftruncate(fd, 0) || ftruncate(fd, len)) {
-			struct stat st;
-
-			if (fstat(fd, &st) || (size_t)st.st_size < len) {
-				errno = ENOSPC;
-				die("store0 too small and cannot be resized");
-			}
-		}
+		/* Like a file truncated to 0 and to @len: @len bytes of holes. */
+		if (ioctl(fd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs))
+			die("VMAPDEMO_STORE_IOC_SET_SIZE 0");
+		rs.new_size = len;
+		if (ioctl(fd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs))
+			die("VMAPDEMO_STORE_IOC_SET_SIZE");
 		return fd;
+	}
 	default:
 		abort();
 	}
@@ -173,6 +169,24 @@ static struct map map_kind(enum kind k, size_t len, int shared, int flags)
 	if (k == VDFA)
 		set_fault_ahead("0");
 	return m;
+}
+
+/*
+ * Write a mapping back: the store's sync ioctl (timed itself, not msync(2)
+ * around it), msync(MS_SYNC) for a kernel file. Returns the pages the store
+ * wrote, 0 for a kernel file, -1 on error.
+ */
+static long long sync_map(enum kind k, struct map *m)
+{
+	struct vmapdemo_store_sync sy = {
+		.size = sizeof(sy), .flags = VMAPDEMO_STORE_SYNC_SYNC,
+	};
+
+	if (k != STORE)
+		return msync(m->p, m->len, MS_SYNC) ? -1 : 0;
+	if (ioctl(m->fd, VMAPDEMO_STORE_IOC_SYNC, &sy))
+		return -1;
+	return sy.pages_written;
 }
 
 static void unmap(struct map *m)
@@ -339,6 +353,8 @@ static double measure(enum test t, enum kind k, unsigned long arg)
 	}
 	case STORE_SYNC:
 	case STORE_WREFAULT_SYNC: {
+		long long written;
+
 		if (k == MEMCPY) {
 			/* The in-guest reference: copy 4 KiB pages, cold. */
 			char *src = malloc(n * PG), *dst = malloc(n * PG);
@@ -357,34 +373,31 @@ static double measure(enum test t, enum kind k, unsigned long arg)
 		}
 		m = map_kind(k, n * PG, 1, 0);
 		touch_write(m.p, n, 1);
-#ifdef VMAPDEMO_IOC_MSYNC
 		unsigned long dirty = arg ? arg : n;
 
-		/*
-		 * TODO: once the msync ioctl's struct is settled, time the
-		 * ioctl itself (it also reports the pages it wrote);
-		 * msync(2) reaches the same writeback through ->fsync.
-		 */
-		if (msync(m.p, m.len, MS_SYNC))
-			die("msync");
+		if (sync_map(k, &m) < 0)
+			die("sync");
 		/* @dirty pages spread over the whole store, then sync it all */
 		for (unsigned long i = 0; i < dirty; i++)
 			m.p[(i * (n / dirty)) * PG] = 2;
 		t0 = now_ns();
-		if (msync(m.p, m.len, MS_SYNC))
-			die("msync");
+		written = sync_map(k, &m);
 		t1 = now_ns();
+		if (written < 0)
+			die("sync");
+		if (k == STORE && written != (long long)dirty) {
+			errno = EIO;
+			die("the sync wrote another number of pages than were dirty");
+		}
 		if (t == STORE_WREFAULT_SYNC) {
 			t0 = now_ns();
 			touch_write(m.p, n, 1);
 			t1 = now_ns();
+			unmap(&m);
+			return (t1 - t0) / n;
 		}
 		unmap(&m);
 		return (t1 - t0) / dirty;
-#else
-		unmap(&m);
-		return NA;
-#endif
 	}
 	}
 	unmap(&m);
@@ -470,11 +483,6 @@ static void run_row(const struct row *r)
 		}
 	for (int c = 0; c < r->ncand; c++)
 		med[c] = median(v[c], reps);
-	if (med[0] < 0) {
-		printf("%-21s n/a (no msync ioctl in <linux/vmapdemo.h> yet; TODO)\n",
-		       r->name);
-		return;
-	}
 	for (int c = 1; c < r->ncand; c++) {
 		char s[48];
 
