@@ -48,6 +48,7 @@ FIXTURE(trace) {
 	char top[64];		/* the tracefs mount */
 	char inst[128];		/* our instance, "" until created */
 	char age[32];		/* writeback_age_ms to restore, "" if untouched */
+	char reccmd[8];		/* options/record-cmd to restore, "" if untouched */
 	int fd;			/* store0, O_RDWR */
 	char *buf;		/* the last read of the trace */
 };
@@ -268,6 +269,20 @@ FIXTURE_SETUP(trace)
 	self->buf = malloc(TRACE_MAX);
 	ASSERT_NE(NULL, self->buf);
 
+	/*
+	 * Enabling an event with record-cmd on also hooks sched_switch and
+	 * sched_wakeup to record comms, which live-patches the scheduler's
+	 * hottest code; under QEMU TCG that patching has been seen to oops
+	 * (a stale int3 in ttwu_do_activate()). Our events need none of it:
+	 * turn it off while we run (an instance inherits it at mkdir) and
+	 * restore it after.
+	 */
+	snprintf(path, sizeof(path), "%s/options/record-cmd", self->top);
+	if (vd_read_file(path, self->reccmd, sizeof(self->reccmd)) <= 0)
+		self->reccmd[0] = '\0';
+	else if (write_str(path, "0"))
+		ASSERT_EQ(0, errno) TH_LOG("cannot turn record-cmd off");
+
 	/* A leftover of a run that was killed: remove it, start afresh. */
 	snprintf(self->inst, sizeof(self->inst), "%s/instances/" INSTANCE,
 		 self->top);
@@ -295,6 +310,12 @@ FIXTURE_TEARDOWN(trace)
 		inst_write(self->inst, "events/vmapdemo/enable", "0");
 		/* EBUSY only while a file of it is open: none is. */
 		EXPECT_EQ(0, rmdir(self->inst));
+	}
+	if (self->reccmd[0]) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/options/record-cmd", self->top);
+		EXPECT_EQ(0, write_str(path, self->reccmd));
 	}
 	if (self->fd >= 0)
 		close(self->fd);
