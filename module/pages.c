@@ -263,6 +263,46 @@ struct page *vd_pages_find(struct vd_pages *pa, pgoff_t *index, pgoff_t last,
 	return page;
 }
 
+/**
+ * vd_pages_find_batch() - the pages at or after *@index, up to @last
+ * @pa: the array
+ * @index: in: where to start; out: one past the index of the last page
+ *	found, or @last + 1 when the walk ended (which may wrap to 0 when
+ *	@last is ULONG_MAX: callers check the return value first)
+ * @last: last index to look at (inclusive)
+ * @mark: the mark the pages must carry (not %XA_PRESENT)
+ * @pages: filled with up to @max pages, each with a reference
+ * @indices: their page offsets
+ * @max: most pages wanted
+ *
+ * One walk under one lock, as vd_pages_find() in a loop would do in @max.
+ *
+ * Return: the number of pages in @pages.
+ */
+unsigned int vd_pages_find_batch(struct vd_pages *pa, pgoff_t *index,
+				 pgoff_t last, xa_mark_t mark,
+				 struct page **pages, pgoff_t *indices,
+				 unsigned int max)
+{
+	XA_STATE(xas, &pa->xa, *index);
+	unsigned int n = 0;
+	struct page *page;
+
+	if (*index > last || !max)
+		return 0;
+	xas_lock(&xas);
+	xas_for_each_marked(&xas, page, last, mark) {
+		get_page(page);
+		indices[n] = xas.xa_index;
+		pages[n++] = page;
+		if (n == max)
+			break;
+	}
+	xas_unlock(&xas);
+	*index = n == max ? indices[n - 1] + 1 : last + 1;
+	return n;
+}
+
 /*
  * Dirty tracking. The marks are only changed by a caller that holds the
  * page lock of the page at @index, which orders them against the copy the

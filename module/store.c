@@ -763,61 +763,112 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 /* --- writeback, sync, crash ------------------------------------------- */
 
 /*
- * Make every mapping's next write to the page at @index fault. Debian's
- * kernels build CONFIG_MAPPING_DIRTY_HELPERS (selected by vmwgfx), whose
- * wp_shared_mapping_range() only write-protects the shared writable PTEs;
- * without it, unmapping (even_cows=0) does the job at the price of a
- * refault for readers too.
- * Context: the page lock held.
+ * Make every mapping's next write to the pages in [@first, @last] fault.
+ * Debian's kernels build CONFIG_MAPPING_DIRTY_HELPERS (selected by
+ * vmwgfx), whose wp_shared_mapping_range() only write-protects the shared
+ * writable PTEs; without it, unmapping (even_cows=0) does the job at the
+ * price of a refault for readers too. Clean pages in the range lose
+ * nothing: their next write goes through ->page_mkwrite, as it would.
+ * Context: the page locks of the range's dirty pages held.
  */
-static void vd_store_write_protect(struct vd_store *st, pgoff_t index)
+static void vd_store_write_protect(struct vd_store *st, pgoff_t first,
+				   pgoff_t last)
 {
 #if IS_ENABLED(CONFIG_MAPPING_DIRTY_HELPERS)
-	wp_shared_mapping_range(vd_store_mapping(st), index, 1);
+	wp_shared_mapping_range(vd_store_mapping(st), first, last - first + 1);
 #else
-	unmap_mapping_range(vd_store_mapping(st), (loff_t)index << PAGE_SHIFT,
-			    PAGE_SIZE, 0);
+	unmap_mapping_range(vd_store_mapping(st), (loff_t)first << PAGE_SHIFT,
+			    (loff_t)(last - first + 1) << PAGE_SHIFT, 0);
 #endif
 }
 
 /*
- * Write back the dirty cache page @page at @index (reference section 6.1):
- * under the page lock, clear the dirty mark, write-protect the page in
- * every shared writable mapping, then copy it to the backing store. A
- * store through a PTE that was writable before the write-protect is in the
- * page before the copy; a later one faults, blocks in ->page_mkwrite on
- * the page lock and marks the page dirty again after we are done; write()
- * copies and marks under the page lock. So no write is lost, and the
- * backing page receives whole page images only.
- * Return: 1 if the page was copied, 0 if it was not dirty (or no longer
- * in the store), -ENOMEM.
+ * Pages written back together, and the page distance below which two of
+ * them share one write-protect walk.
+ */
+#define VD_WB_BATCH	32
+#define VD_WB_GAP	16
+
+/*
+ * Write back a batch of cache pages found carrying a dirty mark, @nr of
+ * them at ascending @idx (reference section 6.1): under their page locks,
+ * clear their dirty marks, write-protect their span in every shared
+ * writable mapping (one rmap walk for the batch, which is most of what a
+ * page's writeback costs besides the copy), then copy each to the backing
+ * store. A store through a PTE that was writable before the write-protect
+ * is in the page before the copy; a later one faults, blocks in
+ * ->page_mkwrite on the page lock and marks the page dirty again after we
+ * are done; write() copies and marks under the page lock. So no write is
+ * lost, and the backing page receives whole page images only.
+ *
+ * Only the first page lock is waited for; the batch ends before the first
+ * page whose lock is contended (the caller comes back for it), so holding
+ * several page locks can never wait on another holder of several.
+ * Consumes the references on @pages.
+ * Return: pages copied, or -ENOMEM (the pages not copied are dirty again);
+ * *@done is how many of @pages were dealt with.
  * Context: wb_lock held.
  */
-static int vd_store_writeback_page(struct vd_store *st, pgoff_t index,
-				   struct page *page)
+static long vd_store_writeback_batch(struct vd_store *st, struct page **pages,
+				     pgoff_t *idx, unsigned int nr,
+				     unsigned int *done)
 {
+	unsigned int i, j, n = 0, locked;
 	struct page *bpage;
 	bool allocated;
-	int ret = 0;
+	long written = 0;
 
-	lock_page(page);
-	if (xa_load(&st->cache.xa, index) != page ||
-	    !vd_pages_clear_dirty(&st->cache, index))
-		goto out;
-	vd_store_write_protect(st, index);
-	bpage = vd_pages_get(&st->backing, index, &allocated);
-	if (IS_ERR(bpage)) {
-		vd_pages_mark_dirty(&st->cache, index);
-		ret = PTR_ERR(bpage);
-		goto out;
+	lock_page(pages[0]);
+	for (locked = 1; locked < nr; locked++)
+		if (!trylock_page(pages[locked]))
+			break;
+	for (i = locked; i < nr; i++)
+		put_page(pages[i]);
+	*done = locked;
+
+	/* Keep the pages still in the store and dirty, in order. */
+	for (i = 0; i < locked; i++) {
+		if (xa_load(&st->cache.xa, idx[i]) == pages[i] &&
+		    vd_pages_clear_dirty(&st->cache, idx[i])) {
+			pages[n] = pages[i];
+			idx[n++] = idx[i];
+		} else {
+			unlock_page(pages[i]);
+			put_page(pages[i]);
+		}
 	}
-	copy_highpage(bpage, page);
-	put_page(bpage);
-	atomic64_inc(&st->stats.pages_written);
-	ret = 1;
-out:
-	unlock_page(page);
-	return ret;
+	/*
+	 * One write-protect per run of pages less than VD_WB_GAP apart (a
+	 * longer gap costs more to walk than a walk of its own), none for a
+	 * run that nothing maps: a fault maps a page only under its lock,
+	 * which we hold, so an unmapped page has no PTE to write-protect.
+	 */
+	for (i = 0; i < n; i = j) {
+		bool mapped = page_mapped(pages[i]);
+
+		for (j = i + 1; j < n && idx[j] - idx[j - 1] < VD_WB_GAP; j++)
+			mapped |= page_mapped(pages[j]);
+		if (mapped)
+			vd_store_write_protect(st, idx[i], idx[j - 1]);
+	}
+
+	for (i = 0; i < n; i++) {
+		bpage = written < 0 ? NULL :
+			vd_pages_get(&st->backing, idx[i], &allocated);
+		if (IS_ERR_OR_NULL(bpage)) {
+			if (written >= 0)
+				written = PTR_ERR(bpage);
+			vd_pages_mark_dirty(&st->cache, idx[i]);
+		} else {
+			copy_highpage(bpage, pages[i]);
+			put_page(bpage);
+			atomic64_inc(&st->stats.pages_written);
+			written++;
+		}
+		unlock_page(pages[i]);
+		put_page(pages[i]);
+	}
+	return written;
 }
 
 /*
@@ -829,20 +880,23 @@ out:
 static long vd_store_writeback_range(struct vd_store *st, pgoff_t first,
 				     pgoff_t last, xa_mark_t mark)
 {
+	struct page *pages[VD_WB_BATCH];
+	pgoff_t idx[VD_WB_BATCH];
 	pgoff_t index = first;
-	struct page *page;
-	long written = 0;
-	int ret;
+	unsigned int nr, done;
+	long written = 0, ret;
 
-	while ((page = vd_pages_find(&st->cache, &index, last, mark))) {
-		ret = vd_store_writeback_page(st, index, page);
-		put_page(page);
+	while ((nr = vd_pages_find_batch(&st->cache, &index, last, mark,
+					 pages, idx, VD_WB_BATCH))) {
+		ret = vd_store_writeback_batch(st, pages, idx, nr, &done);
 		if (ret < 0)
 			return ret;
 		written += ret;
-		if (index == last)
-			break;
-		index++;
+		/* Resume at the first page the batch left (contended). */
+		if (done < nr)
+			index = idx[done];
+		else if (nr < VD_WB_BATCH || idx[nr - 1] == last)
+			break;	/* the walk ended; index may have wrapped */
 		cond_resched();
 	}
 	return written;

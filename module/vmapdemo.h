@@ -48,6 +48,10 @@ bool vd_pages_remove_page(struct vd_pages *pa, pgoff_t index,
 			  struct page *page, bool *was_dirty);
 struct page *vd_pages_find(struct vd_pages *pa, pgoff_t *index, pgoff_t last,
 			   xa_mark_t mark);
+unsigned int vd_pages_find_batch(struct vd_pages *pa, pgoff_t *index,
+				 pgoff_t last, xa_mark_t mark,
+				 struct page **pages, pgoff_t *indices,
+				 unsigned int max);
 bool vd_pages_mark_dirty(struct vd_pages *pa, pgoff_t index);
 bool vd_pages_clear_dirty(struct vd_pages *pa, pgoff_t index);
 void vd_pages_age_dirty(struct vd_pages *pa, pgoff_t first, pgoff_t last);
