@@ -11,7 +11,8 @@
 #                        VM; BENCH_MODE=icount for deterministic counts)
 #   make vm-shell        a shell in the test VM with the module loaded
 #   make selftests       build the selftests for this host
-#   make lint            checkpatch, sparse, W=1, coccicheck, uapi and kernel-doc
+#   make lint            checkpatch, sparse, W=1, coccicheck, uapi, kernel-doc,
+#                        man page and rst rendering
 #   make install         build, install into /lib/modules/$(KVER)/updates, depmod
 #   make modules_install install only (kbuild's target; no depmod)
 #   make install-headers install the uapi header into $(PREFIX)/include/linux

@@ -6,7 +6,20 @@
  * an xarray from pgoff to an order-0 page on which the array holds one
  * reference. A page is allocated on first use, zero-filled and charged to the
  * memory cgroup of the task that caused the allocation; it is never put in a
- * page cache (page->mapping stays NULL) nor on an LRU.
+ * page cache nor on an LRU.
+ *
+ * While a page is in an array whose @mapping is set, page->mapping points
+ * to that address_space and page->index is the page's offset, as for a
+ * page cache page (and as fb_defio does for its pages), although the
+ * address_space's own i_pages never holds it. The core needs that to key
+ * a process-shared futex on the page: get_futex_key() keys a non-anonymous
+ * page on mapping->host and the offset, and fails with EFAULT on a page
+ * without a mapping, which makes glibc abort a contended
+ * PTHREAD_PROCESS_SHARED mutex. page->mapping is cleared when the page
+ * leaves the array, before the array's reference is put, so a page freed
+ * later (still pinned then) carries no stale mapping. The inodes are
+ * alloc_anon_inode()'s, whose ->dirty_folio is noop_dirty_folio(), as
+ * folio_mark_dirty() (zap of a dirty PTE, unpin with dirty) then calls it.
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -26,6 +39,7 @@ void vd_pages_init(struct vd_pages *pa)
 	xa_init(&pa->xa);
 	atomic_long_set(&pa->nr, 0);
 	atomic_long_set(&pa->nr_dirty, 0);
+	pa->mapping = NULL;
 }
 
 /**
@@ -128,6 +142,7 @@ unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
 		if (xas_get_mark(&xas, VD_PAGE_DIRTY))
 			atomic_long_dec(&pa->nr_dirty);
 		xas_store(&xas, NULL);
+		WRITE_ONCE(page->mapping, NULL);
 		put_page(page);
 		n++;
 		if (need_resched() && xas.xa_index < last) {
@@ -189,12 +204,16 @@ struct page *vd_pages_insert(struct vd_pages *pa, pgoff_t index,
 {
 	struct page *old;
 
+	/* Before anyone can find the page: see the top of the file. */
+	page->index = index;
+	WRITE_ONCE(page->mapping, pa->mapping);
 	xa_lock(&pa->xa);
 	old = __xa_cmpxchg(&pa->xa, index, NULL, page, GFP_KERNEL_ACCOUNT);
 	if (unlikely(old)) {
 		if (!xa_is_err(old))
 			get_page(old);
 		xa_unlock(&pa->xa);
+		WRITE_ONCE(page->mapping, NULL);
 		put_page(page);
 		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
 	}
@@ -232,6 +251,7 @@ bool vd_pages_remove_page(struct vd_pages *pa, pgoff_t index,
 		if (dirty)
 			atomic_long_dec(&pa->nr_dirty);
 		atomic_long_dec(&pa->nr);
+		WRITE_ONCE(page->mapping, NULL);
 		put_page(page);
 	}
 	if (was_dirty)

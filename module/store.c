@@ -355,11 +355,10 @@ static vm_fault_t vd_store_fault(struct vm_fault *vmf)
 
 /*
  * The first write to a page of a shared mapping since it was mapped or
- * written back. The page has no ->mapping, so the core would refuse it
- * unless we lock it and say so (do_page_mkwrite()): it stays locked until
- * the PTE is writable, so a writeback, which holds the page lock while it
- * write-protects and copies the page, either sees this write or makes the
- * writer fault again and mark the page dirty again.
+ * written back. We lock the page and say so (do_page_mkwrite()): it stays
+ * locked until the PTE is writable, so a writeback, which holds the page
+ * lock while it write-protects and copies the page, either sees this write
+ * or makes the writer fault again and mark the page dirty again.
  */
 static vm_fault_t vd_store_page_mkwrite(struct vm_fault *vmf)
 {
@@ -1462,6 +1461,8 @@ static int vd_store_create(struct vd_store *st, unsigned int index)
 	st->inode = vd_fs_new_inode();
 	if (IS_ERR(st->inode))
 		return PTR_ERR(st->inode);
+	/* The cache's page->mapping (pages.c); backing pages are never mapped. */
+	st->cache.mapping = st->inode->i_mapping;
 	vd_store_set_size(st, store_size);
 
 	snprintf(st->name, sizeof(st->name), VMAPDEMO_STORE_NAME_PREFIX "%u",

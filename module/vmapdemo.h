@@ -21,11 +21,14 @@
  *	%VD_PAGE_DIRTY and %VD_PAGE_AGED (dirty tracking of store pages).
  * @nr: pages currently in @xa
  * @nr_dirty: pages currently marked %VD_PAGE_DIRTY
+ * @mapping: the address_space of the inode the pages are mapped through,
+ *	or NULL if they are never mapped; set before the first page goes in
  */
 struct vd_pages {
 	struct xarray xa;
 	atomic_long_t nr;
 	atomic_long_t nr_dirty;
+	struct address_space *mapping;
 };
 
 /* The page holds data its backing store has not seen. */

@@ -367,6 +367,8 @@ static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 		goto err_free;
 	}
 	i_size_write(inode, (loff_t)obj->nr_pages << PAGE_SHIFT);
+	/* The pages' page->mapping: process-shared futexes key on it. */
+	obj->pages.mapping = inode->i_mapping;
 	/*
 	 * Unlinked, like shmem_zero_setup()'s file: a core dump writes out a
 	 * shared mapping whose inode has no links as anonymous shared memory

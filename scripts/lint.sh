@@ -11,6 +11,7 @@
 #                and no #include but <linux/types.h> and <linux/ioctl.h>
 #   kernel-doc   kernel-doc -none -Wall on the uapi header and module sources
 #   man-page     groff -man -ww -z on Documentation/*.[1-9], any warning counts
+#   rst          docutils renders Documentation/*.rst, any warning or error counts
 #   dkms.conf    PACKAGE_VERSION equals VMAPDEMO_VERSION in module/vmapdemo.h
 #
 # It prints one line per tool with its finding count, then a summary line,
@@ -219,6 +220,31 @@ for m in "${mpages[@]}"; do
 done
 report man-page "$(count_lines "$mp_find")" \
 	"(groff -man -ww -z, ${#mpages[@]} page(s))" "$mp_find"
+
+# --- rst ---------------------------------------------------------------------
+# Plain docutils (python3-docutils, deps.sh lint), not Sphinx: these files
+# are read as they are, on GitHub or with rst2html, so Sphinx-only markup
+# (:ref:, :c:func:, .. kernel-doc::) would be an "Unknown role/directive"
+# error here, and so a finding. Every system message at level warning or
+# above is one finding; --halt=none reports them all instead of stopping at
+# the first severe one. rst2html exits 0 or, with --exit-status, 11-14 for
+# the worst message's level: anything else means it did not run.
+rst_find=$out/rst.findings
+: >"$rst_find"
+rsts=(Documentation/*.rst)
+for r in "${rsts[@]}"; do
+	log=$out/rst-$(basename "$r" .rst).log
+	rst2html --report=warning --halt=none --exit-status=warning \
+		"$r" /dev/null >"$log" 2>&1
+	rc=$?
+	grep -E '\((WARNING|ERROR|SEVERE)/[234]\)' "$log" >>"$rst_find"
+	case $rc in
+	0 | 1[1-4]) ;;
+	*) echo "$r: rst2html failed (exit $rc), see $log" >>"$rst_find" ;;
+	esac
+done
+report rst "$(count_lines "$rst_find")" \
+	"(docutils rst2html, report level warning, ${#rsts[@]} file(s))" "$rst_find"
 
 # --- dkms.conf ---------------------------------------------------------------
 # DKMS reads the version from dkms.conf alone; modinfo shows the module's.

@@ -419,6 +419,16 @@ TEST_F(file, fork_shared_and_private)
 	munmap(p, len);
 }
 
+/* A process-shared futex in a shared mapping wakes across fork. */
+TEST_F(file, pshared_futex_across_fork)
+{
+	int *p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, ps);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, vd_futex_across_fork(p));
+	munmap(p, ps);
+}
+
 /* O_RDONLY: shared writable mapping EACCES, shared read mapping coherent. */
 TEST_F(file, rdonly_fd_mappings)
 {

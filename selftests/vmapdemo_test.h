@@ -13,9 +13,13 @@
 #include <unistd.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
+#include <linux/futex.h>
 #include <linux/vmapdemo.h>
 
 #define VMAPDEMO_PATH	"/dev/" VMAPDEMO_DEV_NAME
@@ -179,6 +183,52 @@ static inline int vd_sync_wait(int fd)
 	char c;
 
 	return read(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+/*
+ * A process-shared futex on @word, in a MAP_SHARED mapping: a forked child
+ * waits on it, the parent wakes it. The kernel keys such a futex on the
+ * page's object and offset (get_futex_key()), so the wake finds the child
+ * only if both see the page as the same object, and a page it cannot key
+ * fails with EFAULT. glibc's PTHREAD_PROCESS_SHARED mutexes, condition
+ * variables and semaphores sleep and wake so, and abort on that EFAULT.
+ * Return: 0; -errno of a failing FUTEX_WAKE; 1 if no wake found the child
+ * within 10 s; 2 if the child's FUTEX_WAIT did not return 0.
+ */
+static inline int vd_futex_across_fork(int *word)
+{
+	struct timespec ts = { .tv_sec = 10 };
+	long woken = 0;
+	int i, st;
+	pid_t pid;
+
+	*word = 0;
+	if (syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(syscall(SYS_futex, word, FUTEX_WAIT, 0, &ts, NULL, 0) ? 1 : 0);
+	/* Until the child is queued on the same key as our wake. */
+	for (i = 0; i < 10000 && !woken; i++) {
+		woken = syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+		if (woken < 0) {
+			woken = -errno;
+			break;
+		}
+		if (!woken)
+			usleep(1000);
+	}
+	if (woken <= 0)
+		kill(pid, SIGKILL);
+	if (waitpid(pid, &st, 0) != pid)
+		return -errno;
+	if (woken < 0)
+		return woken;
+	if (!woken)
+		return 1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 2;
 }
 
 /*

@@ -240,6 +240,22 @@ TEST_F(zero, seed_pshared_mutex_counter)
 }
 
 /*
+ * The seed above only contends now and then: a PTHREAD_PROCESS_SHARED
+ * mutex sleeps and wakes on a shared futex only when it is contended, and
+ * glibc aborts if the kernel cannot key that futex on the page. Check the
+ * futex itself, across fork, on every run.
+ */
+TEST_F(zero, pshared_futex_across_fork)
+{
+	int *p;
+
+	p = mmap(NULL, self->pagesize, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, vd_futex_across_fork(p));
+	EXPECT_EQ(0, munmap(p, self->pagesize));
+}
+
+/*
  * Seed ("understanding memory allocations"): a shared mapping far larger
  * than the VM's 1 GiB of RAM succeeds; touching a sparse subset of it
  * costs only what is touched. (The seed then touches every 512th byte of

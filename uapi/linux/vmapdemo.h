@@ -238,7 +238,9 @@ struct vmapdemo_store_resize {
  * pinned, e.g. by O_DIRECT, is freed when unpinned) and zeroes the rest of
  * a partial last page; growing adds zeros. ``EFBIG`` if @new_size is
  * larger than the store's maximum (``EINVAL`` if it is larger than
- * ``LLONG_MAX``); ``EINTR`` if a signal arrived while waiting for a write.
+ * ``LLONG_MAX``); ``EINTR`` if a signal arrived while waiting for a write()
+ * or another resize in progress (the size is unchanged, and the call is not
+ * restarted, even for a handler installed with SA_RESTART).
  */
 #define VMAPDEMO_STORE_IOC_SET_SIZE	_IO(VMAPDEMO_IOC_MAGIC, 0x11)
 
@@ -260,8 +262,9 @@ struct vmapdemo_store_resize {
  * writeback, never a mix); a sync returns only when every page of its
  * range that was dirty when it started is in the backing store; a crash
  * during a sync leaves each page old or new, and that sync (and the next
- * sync on every other file open at the time of the crash) fails with
- * ``EIO``, as fsync() reports a writeback error once per open file.
+ * synchronous sync on every other file open at the time of the crash)
+ * fails with ``EIO``, as fsync() reports a writeback error once per open
+ * file.
  * A page pinned for writing by GUP (O_DIRECT, RDMA) can be written after
  * its writeback started; such a write is only seen by a later writeback.
  *
@@ -305,18 +308,28 @@ struct vmapdemo_store_sync {
  * VMAPDEMO_STORE_IOC_SYNC - msync() for a store byte range
  *
  * On any fd of a store node. Takes a struct vmapdemo_store_sync. Errors,
- * checked in this order, each before anything is done:
+ * in the order they can happen; the first three before anything is done,
+ * the others only from a synchronous sync (SYNC or INVALIDATE):
  *
  * - ``EINVAL``: an unknown flag, SYNC together with ASYNC, an offset that
  *   is not page aligned;
  * - ``EOVERFLOW``: @offset + @length overflows or exceeds ``LLONG_MAX``;
  * - ``ENXIO``: the range goes past the end of the store (rounded up to a
  *   page), or @offset is past the end;
+ * - ``EINTR``: a fatal signal arrived while waiting for the store's
+ *   writeback lock (another sync or background writeback held it); nothing
+ *   was written, and the process dies before it can see the error;
  * - ``EBUSY``: INVALIDATE over a range with a page that is mlock()ed or
- *   pinned (GUP) in some mapping;
- * - ``EIO``: the store crashed since this file last synced (or was opened);
- *   the writeback was still done, and the next sync succeeds;
- * - ``EINTR``: a fatal signal arrived while waiting; ``ENOMEM``.
+ *   pinned (GUP) in some mapping; nothing was written;
+ * - ``ENOMEM``: the backing store could not get a page, partway through:
+ *   the pages copied before it stay in the backing store, the rest stay
+ *   dirty and INVALIDATE drops nothing; @pages_written and @sync_gen are
+ *   not filled in, and a crash is left for the next sync to report;
+ * - ``EIO``: the store crashed since this file was opened or last reported
+ *   a crash. Reported once, after the writeback was done (the range is in
+ *   the backing store, and INVALIDATE dropped its cached pages);
+ *   @pages_written and @sync_gen are not filled in. The next sync succeeds
+ *   unless the store crashes again.
  */
 #define VMAPDEMO_STORE_IOC_SYNC		_IO(VMAPDEMO_IOC_MAGIC, 0x20)
 
