@@ -343,10 +343,14 @@ static int section_demand_paging(int fd)
 		(void)*(volatile char *)(p + i * 1000 * ps);
 	show_stats(fd, "after reading 100 private pages:");
 	for (i = 0; i < 10; i++)
-		p[i * 1000 * ps + ps] = 1;
-	show_stats(fd, "after writing 10 private pages:");
-	printf("   -> private reads all map the module's one zero page and writes get\n");
-	printf("      anonymous copies from the kernel: the module holds no page for them.\n");
+		p[i * 1000 * ps] = 1;
+	show_stats(fd, "after writing 10 of them:");
+	printf("   -> private reads map the kernel's zero page, as anonymous memory\n"
+	       "      does, and use no memory (each fault also maps it into the\n"
+	       "      untouched pages around it, 16 at a time). A write to such a page\n"
+	       "      takes no fault of ours: the kernel replaces the zero page with an\n"
+	       "      anonymous copy by itself. The module holds no page for a private\n"
+	       "      mapping.\n");
 	munmap(p, len);
 	show_stats(fd, "after munmap():");
 	printf("\n");
