@@ -161,26 +161,31 @@ static void vd_count_fault(struct vm_fault *vmf)
  */
 #define VD_PRIVATE_AROUND	16
 
-static void vd_zero_private_around(struct vm_fault *vmf, unsigned long skip)
+static vm_fault_t vd_zero_insert_zero(struct vm_area_struct *vma,
+				      unsigned long addr)
+{
+	return vmf_insert_mixed(vma, addr, __pfn_to_pfn_t(my_zero_pfn(addr), 0));
+}
+
+/* The window around the fault, but not the faulting page itself. */
+static void vd_zero_private_around(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	unsigned long win = VD_PRIVATE_AROUND << PAGE_SHIFT;
-	unsigned long addr = vmf->address & ~(win - 1);
-	unsigned long end = addr + win;
-	pfn_t zero = __pfn_to_pfn_t(my_zero_pfn(vmf->address), 0);
+	unsigned long fault = vmf->address & PAGE_MASK;
+	unsigned long addr = max(vmf->address & ~(win - 1), vma->vm_start);
+	unsigned long end = min((vmf->address & ~(win - 1)) + win, vma->vm_end);
 
-	addr = max(addr, vma->vm_start);
-	end = min(end, vma->vm_end);
 	/* Leaves present PTEs alone; fails only when out of memory. */
 	for (; addr < end; addr += PAGE_SIZE)
-		if (addr != skip &&
-		    vmf_insert_mixed(vma, addr, zero) != VM_FAULT_NOPAGE)
+		if (addr != fault &&
+		    vd_zero_insert_zero(vma, addr) != VM_FAULT_NOPAGE)
 			break;
 }
 
 static vm_fault_t vd_zero_private_fault(struct vm_fault *vmf)
 {
-	unsigned long addr = vmf->address & PAGE_MASK;
+	vm_fault_t ret;
 
 	vd_count_fault(vmf);
 	/*
@@ -190,9 +195,10 @@ static vm_fault_t vd_zero_private_fault(struct vm_fault *vmf)
 	 * without VM_MIXEDMAP. Its neighbours get it too (above).
 	 */
 	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
-		vd_zero_private_around(vmf, -1UL);
-		return vmf_insert_mixed(vmf->vma, addr,
-					__pfn_to_pfn_t(my_zero_pfn(addr), 0));
+		ret = vd_zero_insert_zero(vmf->vma, vmf->address & PAGE_MASK);
+		if (ret == VM_FAULT_NOPAGE)
+			vd_zero_private_around(vmf);
+		return ret;
 	}
 	/*
 	 * A write: do_cow_fault() has allocated the private copy and copies
@@ -200,7 +206,7 @@ static vm_fault_t vd_zero_private_fault(struct vm_fault *vmf)
 	 * the copy cannot be skipped). Give the neighbours the zero page so
 	 * that their first writes do not come here.
 	 */
-	vd_zero_private_around(vmf, addr);
+	vd_zero_private_around(vmf);
 	get_page(vd_zero_page);
 	vmf->page = vd_zero_page;
 	return 0;
