@@ -58,15 +58,19 @@ int vd_ioctl_arg_in(void *karg, size_t ksize, size_t minsize,
  * @karg: kernel copy
  * @ksize: the kernel's size of the struct
  *
- * Writes the smaller of the two sizes. Bytes past @ksize were checked to be
- * zero on the way in and stay so.
+ * Writes the smaller of the two sizes, and that size into the struct's
+ * leading u32 size field, so the caller learns how much the kernel filled.
+ * Bytes past @ksize were checked to be zero on the way in and stay so.
  *
  * Return: 0 or -EFAULT.
  */
 int vd_ioctl_arg_out(void __user *uarg, u32 usize, const void *karg,
 		     size_t ksize)
 {
-	if (copy_to_user(uarg, karg, min_t(size_t, usize, ksize)))
+	u32 size = min_t(size_t, usize, ksize);
+
+	if (copy_to_user(uarg, karg, size) ||
+	    put_user(size, (u32 __user *)uarg))
 		return -EFAULT;
 	return 0;
 }
@@ -93,7 +97,6 @@ static long vd_ioctl_get_stats(void __user *uarg)
 	st.objects_live = atomic64_read(&vd_stats.objects_live);
 	st.objects_created = atomic64_read(&vd_stats.objects_created);
 	st.mappings_live = atomic64_read(&vd_stats.mappings_live);
-	st.size = min_t(u32, usize, sizeof(st));
 	return vd_ioctl_arg_out(uarg, usize, &st, sizeof(st));
 }
 

@@ -1231,7 +1231,6 @@ static long vd_store_ioc_get_info(struct vd_store *st, void __user *uarg)
 	info.faults_major = atomic64_read(&s->faults_major);
 	info.pages_invalidated = atomic64_read(&s->pages_invalidated);
 	info.pages_reclaimed = atomic64_read(&s->pages_reclaimed);
-	info.size = min_t(u32, usize, sizeof(info));
 	return vd_ioctl_arg_out(uarg, usize, &info, sizeof(info));
 }
 
@@ -1307,7 +1306,6 @@ static long vd_store_ioc_sync(struct vd_store_file *sf, void __user *uarg)
 	}
 	sy.pages_written = written;
 	sy.sync_gen = atomic64_read(&st->sync_gen);
-	sy.size = min_t(u32, usize, sizeof(sy));
 	return vd_ioctl_arg_out(uarg, usize, &sy, sizeof(sy));
 }
 
@@ -1328,7 +1326,6 @@ static long vd_store_ioc_crash(struct vd_store *st, struct file *file,
 		return -EBADF;
 	cr.pages_dropped = vd_store_crash(st);
 	cr.crash_gen = atomic64_read(&st->crash_gen);
-	cr.size = min_t(u32, usize, sizeof(cr));
 	return vd_ioctl_arg_out(uarg, usize, &cr, sizeof(cr));
 }
 

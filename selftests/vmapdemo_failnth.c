@@ -89,18 +89,6 @@ static struct knob knobs[] = {
 	{ "/sys/kernel/debug/fail_page_alloc/task-filter", "N" },
 };
 
-static int write_str(const char *path, const char *v)
-{
-	int fd = open(path, O_WRONLY);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, v, strlen(v)) == (ssize_t)strlen(v);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 static void knobs_set(void)
 {
 	unsigned int i;
@@ -113,7 +101,7 @@ static void knobs_set(void)
 			continue;
 		}
 		k->saved[strcspn(k->saved, "\n")] = '\0';
-		if (write_str(k->path, k->value))
+		if (vd_write_str(k->path, k->value))
 			ksft_print_msg("cannot set %s: %s\n", k->path, strerror(errno));
 		else
 			k->set = 1;
@@ -126,7 +114,7 @@ static void knobs_restore(void)
 
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
 		if (knobs[i].set)
-			write_str(knobs[i].path, knobs[i].saved);
+			vd_write_str(knobs[i].path, knobs[i].saved);
 }
 
 /* --- operations ----------------------------------------------------------- */

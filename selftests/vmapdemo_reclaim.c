@@ -68,22 +68,10 @@ static long long store_crash(int fd)
 	return cr.pages_dropped;
 }
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 /* drop_slab(): every shrinker runs until it frees (almost) nothing. */
 static int drop_slab(void)
 {
-	return write_str(DROP_CACHES, "2");
+	return vd_write_str(DROP_CACHES, "2");
 }
 
 /* A field of /proc/meminfo in KiB, or -1. */
@@ -219,7 +207,7 @@ FIXTURE_SETUP(reclaim)
 		SKIP(return, AGE_PARAM " not readable");
 	self->fd = open(STORE1, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, write_str(AGE_PARAM, "0"));
+	ASSERT_EQ(0, vd_write_str(AGE_PARAM, "0"));
 	ASSERT_EQ(0, store_info(self->fd, &info));
 	self->size = info.store_size;
 	/* Shrinking to 0 empties the cache and the backing store. */
@@ -236,7 +224,7 @@ FIXTURE_TEARDOWN(reclaim)
 		close(self->fd);
 	}
 	if (self->age[0])
-		write_str(AGE_PARAM, self->age);
+		vd_write_str(AGE_PARAM, self->age);
 }
 
 /*
@@ -595,7 +583,7 @@ static int hog_main(int argc, char **argv)
 	replyfd = atoi(argv[3]);
 	chunk = strtoul(argv[4], NULL, 0) * MIB;
 	/* If anything is killed for memory, it is this program. */
-	write_str("/proc/self/oom_score_adj", "1000");
+	vd_write_str("/proc/self/oom_score_adj", "1000");
 	while (read(cmdfd, &c, 1) == 1 && c == 'a') {
 		char *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -41,6 +41,19 @@ static inline int vd_read_file(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
+/* Write @val to the file @path (sysfs, procfs, tracefs); 0 or -1. */
+static inline int vd_write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
 /* Read a file holding one integer; returns it, or -1 with errno set. */
 static inline long long vd_read_ll(const char *path)
 {

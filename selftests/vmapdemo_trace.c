@@ -53,25 +53,13 @@ FIXTURE(trace) {
 	char *buf;		/* the last read of the trace */
 };
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 /* Write @val to the file @rel of our instance. */
 static int inst_write(const char *inst, const char *rel, const char *val)
 {
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", inst, rel);
-	return write_str(path, val);
+	return vd_write_str(path, val);
 }
 
 /* Empty the instance's buffer (opening "trace" with O_TRUNC does it). */
@@ -280,7 +268,7 @@ FIXTURE_SETUP(trace)
 	snprintf(path, sizeof(path), "%s/options/record-cmd", self->top);
 	if (vd_read_file(path, self->reccmd, sizeof(self->reccmd)) <= 0)
 		self->reccmd[0] = '\0';
-	else if (write_str(path, "0"))
+	else if (vd_write_str(path, "0"))
 		ASSERT_EQ(0, errno) TH_LOG("cannot turn record-cmd off");
 
 	/* A leftover of a run that was killed: remove it, start afresh. */
@@ -295,7 +283,7 @@ FIXTURE_SETUP(trace)
 
 	ASSERT_LT(0, vd_read_file(AGE_PARAM, self->age, sizeof(self->age)));
 	/* Runs every store's worker once, so its events come before ours. */
-	ASSERT_EQ(0, write_str(AGE_PARAM, "0"));
+	ASSERT_EQ(0, vd_write_str(AGE_PARAM, "0"));
 	self->fd = open(STORE0, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	/* Shrinking to 0 empties the cache and the backing store. */
@@ -315,12 +303,12 @@ FIXTURE_TEARDOWN(trace)
 		char path[128];
 
 		snprintf(path, sizeof(path), "%s/options/record-cmd", self->top);
-		EXPECT_EQ(0, write_str(path, self->reccmd));
+		EXPECT_EQ(0, vd_write_str(path, self->reccmd));
 	}
 	if (self->fd >= 0)
 		close(self->fd);
 	if (self->age[0])
-		write_str(AGE_PARAM, self->age);
+		vd_write_str(AGE_PARAM, self->age);
 	free(self->buf);
 }
 
