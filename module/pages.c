@@ -119,6 +119,33 @@ struct page *vd_pages_get(struct vd_pages *pa, pgoff_t index, bool *allocated)
 	return found;
 }
 
+/*
+ * vd_pages_remove_range() for an array whose pages carry page->mapping:
+ * each page leaves under its page lock, which is what the rmap walk and
+ * folio_mark_dirty() (set_page_dirty_lock(), an unpin with dirty) hold
+ * while they follow page->mapping into the inode's aops; a page pinned
+ * past the array's end then finds no mapping instead of a stale one.
+ */
+static unsigned long vd_pages_remove_range_locked(struct vd_pages *pa,
+						  pgoff_t first, pgoff_t last)
+{
+	unsigned long n = 0;
+	pgoff_t index = first;
+	struct page *page;
+
+	while ((page = vd_pages_find(pa, &index, last, XA_PRESENT))) {
+		lock_page(page);
+		n += vd_pages_remove_page(pa, index, page, NULL);
+		unlock_page(page);
+		put_page(page);
+		if (index == last)
+			break;
+		index++;
+		cond_resched();
+	}
+	return n;
+}
+
 /**
  * vd_pages_remove_range() - drop the array's pages in [@first, @last]
  * @pa: the array
@@ -128,6 +155,7 @@ struct page *vd_pages_get(struct vd_pages *pa, pgoff_t index, bool *allocated)
  * A page still mapped or pinned elsewhere lives on until its last reference
  * goes; the array forgets it now.
  *
+ * Context: may sleep (on page locks, for an array with a @mapping).
  * Return: the number of pages removed.
  */
 unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
@@ -137,12 +165,13 @@ unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
 	unsigned long n = 0;
 	struct page *page;
 
+	if (pa->mapping)
+		return vd_pages_remove_range_locked(pa, first, last);
 	xas_lock(&xas);
 	xas_for_each(&xas, page, last) {
 		if (xas_get_mark(&xas, VD_PAGE_DIRTY))
 			atomic_long_dec(&pa->nr_dirty);
 		xas_store(&xas, NULL);
-		WRITE_ONCE(page->mapping, NULL);
 		put_page(page);
 		n++;
 		if (need_resched() && xas.xa_index < last) {
@@ -324,10 +353,10 @@ unsigned int vd_pages_find_batch(struct vd_pages *pa, pgoff_t *index,
 }
 
 /*
- * Dirty tracking. The marks are only changed by a caller that holds the
- * page lock of the page at @index, which orders them against the copy the
- * writer made (mark after the copy) and the copy writeback makes (mark
- * cleared before the copy): see store.c.
+ * Dirty tracking. The marks are cleared only by a caller that holds the
+ * page lock of the page at @index (writeback clears before its copy), and
+ * set after the data is in the page: under the page lock by the store's
+ * own writers, or by folio_mark_dirty() from the core (see store.c).
  */
 
 /**
@@ -349,6 +378,35 @@ bool vd_pages_mark_dirty(struct vd_pages *pa, pgoff_t index)
 	}
 	xa_unlock(&pa->xa);
 	return !was;
+}
+
+/**
+ * vd_pages_mark_dirty_page() - set %VD_PAGE_DIRTY at @index if @page is there
+ * @pa: the array
+ * @index: page offset
+ * @page: the page the caller expects at @index
+ *
+ * For a caller that may not hold the page lock (folio_mark_dirty() from a
+ * zap of a dirty PTE): the write it reports is in the page already, so the
+ * mark may come late, never early.
+ *
+ * Context: any, but not from an interrupt (xa_lock is not irq-safe here).
+ * Return: true if the page was clean.
+ */
+bool vd_pages_mark_dirty_page(struct vd_pages *pa, pgoff_t index,
+			      struct page *page)
+{
+	bool newly = false;
+
+	xa_lock(&pa->xa);
+	if (xa_load(&pa->xa, index) == page &&
+	    !xa_get_mark(&pa->xa, index, VD_PAGE_DIRTY)) {
+		__xa_set_mark(&pa->xa, index, VD_PAGE_DIRTY);
+		atomic_long_inc(&pa->nr_dirty);
+		newly = true;
+	}
+	xa_unlock(&pa->xa);
+	return newly;
 }
 
 /**

@@ -56,6 +56,8 @@ unsigned int vd_pages_find_batch(struct vd_pages *pa, pgoff_t *index,
 				 struct page **pages, pgoff_t *indices,
 				 unsigned int max);
 bool vd_pages_mark_dirty(struct vd_pages *pa, pgoff_t index);
+bool vd_pages_mark_dirty_page(struct vd_pages *pa, pgoff_t index,
+			      struct page *page);
 bool vd_pages_clear_dirty(struct vd_pages *pa, pgoff_t index);
 void vd_pages_age_dirty(struct vd_pages *pa, pgoff_t first, pgoff_t last);
 
