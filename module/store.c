@@ -49,7 +49,7 @@
  *                                   around mark-clear/write-protect/copy,
  *                                   removal of a page
  *           i_mmap_rwsem            unmap_mapping_range(),
- *                                   wp_shared_mapping_range()
+ *                                   folio_mkclean()
  *             xa_lock               struct vd_pages
  *
  * This is the order of mm/rmap.c (i_rwsem -> mmap_lock -> invalidate_lock
@@ -99,6 +99,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/pagemap.h>
+#include <linux/rmap.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -301,6 +302,32 @@ static struct page *vd_store_find_page(struct vd_store *st, pgoff_t index,
 }
 
 /* --- mappings ------------------------------------------------------------ */
+
+/*
+ * folio_mark_dirty() on a page of the cache: the core reports a write that
+ * reached the page without going through ->page_mkwrite or write(): a
+ * zap of a dirty PTE, a GUP user done writing (unpin_user_pages_dirty_lock()
+ * from process_vm_writev() and O_DIRECT, folio_mark_dirty_lock() from
+ * /proc/pid/mem and ptrace). The data is in the page already, so marking
+ * it now makes the next writeback copy it. PG_dirty is not used: the
+ * store's dirty state is the xarray mark alone.
+ * Context: may be called under a page table lock; the page lock is held
+ * by the GUP users, not by a zap, which holds the PTE instead, so the
+ * page is still at its index (removal unmaps it first) and the store,
+ * which lives as long as the module, is pinned by the VMA's file.
+ */
+static bool vd_store_dirty_folio(struct address_space *mapping,
+				 struct folio *folio)
+{
+	struct vd_store *st = mapping->host->i_private;
+
+	return vd_pages_mark_dirty_page(&st->cache, folio->index,
+					folio_page(folio, 0));
+}
+
+static const struct address_space_operations vd_store_aops = {
+	.dirty_folio	= vd_store_dirty_folio,
+};
 
 /* See the top of the file for why mapping nothing here is safe and useful. */
 static vm_fault_t vd_store_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
@@ -761,44 +788,46 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 
 /* --- writeback, sync, crash ------------------------------------------- */
 
-/*
- * Make every mapping's next write to the pages in [@first, @last] fault.
- * Debian's kernels build CONFIG_MAPPING_DIRTY_HELPERS (selected by
- * vmwgfx), whose wp_shared_mapping_range() only write-protects the shared
- * writable PTEs; without it, unmapping (even_cows=0) does the job at the
- * price of a refault for readers too. Clean pages in the range lose
- * nothing: their next write goes through ->page_mkwrite, as it would.
- * Context: the page locks of the range's dirty pages held.
- */
-static void vd_store_write_protect(struct vd_store *st, pgoff_t first,
-				   pgoff_t last)
-{
-#if IS_ENABLED(CONFIG_MAPPING_DIRTY_HELPERS)
-	wp_shared_mapping_range(vd_store_mapping(st), first, last - first + 1);
-#else
-	unmap_mapping_range(vd_store_mapping(st), (loff_t)first << PAGE_SHIFT,
-			    (loff_t)(last - first + 1) << PAGE_SHIFT, 0);
-#endif
-}
+/* Pages written back together. */
+#define VD_WB_BATCH	32
 
 /*
- * Pages written back together, and the page distance below which two of
- * them share one write-protect walk.
+ * Copy the cache page at @index to its backing page @bpage, up to the end
+ * of the store: what a shared mapping wrote past the end within the last
+ * page is not part of the store and never reaches the medium, as a
+ * filesystem's writeback zeroes the part of the page past i_size. The
+ * size is read under the page lock, which write() holds when it grows the
+ * store over this page.
+ * Context: the cache page's lock held.
  */
-#define VD_WB_BATCH	32
-#define VD_WB_GAP	16
+static void vd_store_copy_to_medium(struct vd_store *st, struct page *bpage,
+				    struct page *page, pgoff_t index)
+{
+	loff_t size = vd_store_size(st);
+
+	copy_highpage(bpage, page);
+	if (size >> PAGE_SHIFT == index && offset_in_page(size))
+		zero_user_segment(bpage, offset_in_page(size), PAGE_SIZE);
+}
 
 /*
  * Write back a batch of cache pages found carrying a dirty mark, @nr of
  * them at ascending @idx (reference section 6.1): under their page locks,
- * clear their dirty marks, write-protect their span in every shared
- * writable mapping (one rmap walk for the batch, which is most of what a
- * page's writeback costs besides the copy), then copy each to the backing
- * store. A store through a PTE that was writable before the write-protect
- * is in the page before the copy; a later one faults, blocks in
- * ->page_mkwrite on the page lock and marks the page dirty again after we
- * are done; write() copies and marks under the page lock. So no write is
- * lost, and the backing page receives whole page images only.
+ * clear their dirty marks, write-protect each page in every shared
+ * writable mapping of it (folio_mkclean(): an rmap walk of the store's
+ * i_mmap tree at the page's offset, which visits every VMA there and
+ * skips only those that cannot write it: private mappings, whose writes
+ * go to copies, and MAP_SHARED mappings of O_RDONLY files), then copy
+ * each to the backing store. A store through a PTE that was writable
+ * before the write-protect is in the page before the copy; a later one
+ * faults, blocks in ->page_mkwrite on the page lock and marks the page
+ * dirty again after we are done; write() copies and marks under the page
+ * lock. A write that reaches the page without a PTE (through a GUP pin:
+ * process_vm_writev(), /proc/pid/mem, O_DIRECT) is reported by
+ * folio_mark_dirty() once it is in the page (vd_store_dirty_folio()), and
+ * a page pinned (FOLL_PIN) while we copy it stays dirty, since its pinner
+ * may write it at any time without either. So no write is lost, and the
+ * backing page receives whole page images only.
  *
  * Only the first page lock is waited for; the batch ends before the first
  * page whose lock is contended (the caller comes back for it), so holding
@@ -812,7 +841,7 @@ static long vd_store_writeback_batch(struct vd_store *st, struct page **pages,
 				     pgoff_t *idx, unsigned int nr,
 				     unsigned int *done)
 {
-	unsigned int i, j, n = 0, locked;
+	unsigned int i, n = 0, locked;
 	struct page *bpage;
 	bool allocated;
 	long written = 0;
@@ -837,19 +866,11 @@ static long vd_store_writeback_batch(struct vd_store *st, struct page **pages,
 		}
 	}
 	/*
-	 * One write-protect per run of pages less than VD_WB_GAP apart (a
-	 * longer gap costs more to walk than a walk of its own), none for a
-	 * run that nothing maps: a fault maps a page only under its lock,
-	 * which we hold, so an unmapped page has no PTE to write-protect.
+	 * folio_mkclean() returns at once for a page nothing maps: a fault
+	 * maps a page only under its lock, which we hold.
 	 */
-	for (i = 0; i < n; i = j) {
-		bool mapped = page_mapped(pages[i]);
-
-		for (j = i + 1; j < n && idx[j] - idx[j - 1] < VD_WB_GAP; j++)
-			mapped |= page_mapped(pages[j]);
-		if (mapped)
-			vd_store_write_protect(st, idx[i], idx[j - 1]);
-	}
+	for (i = 0; i < n; i++)
+		folio_mkclean(page_folio(pages[i]));
 
 	for (i = 0; i < n; i++) {
 		bpage = written < 0 ? NULL :
@@ -859,10 +880,13 @@ static long vd_store_writeback_batch(struct vd_store *st, struct page **pages,
 				written = PTR_ERR(bpage);
 			vd_pages_mark_dirty(&st->cache, idx[i]);
 		} else {
-			copy_highpage(bpage, pages[i]);
+			vd_store_copy_to_medium(st, bpage, pages[i], idx[i]);
 			put_page(bpage);
 			atomic64_inc(&st->stats.pages_written);
 			written++;
+			/* Its pinner may write it after our copy, unseen. */
+			if (folio_maybe_dma_pinned(page_folio(pages[i])))
+				vd_pages_mark_dirty(&st->cache, idx[i]);
 		}
 		unlock_page(pages[i]);
 		put_page(pages[i]);
@@ -978,17 +1002,19 @@ static void vd_store_wb_work(struct work_struct *work)
 				   msecs_to_jiffies(age));
 }
 
-/* Is any page in [@first, @last] mlocked or pinned in some mapping? */
-static bool vd_store_range_busy(struct vd_store *st, pgoff_t first,
-				pgoff_t last)
+/*
+ * Does a page in [@first, @last] pass @test (mlocked, or pinned)?
+ * Context: invalidate_lock held exclusively.
+ */
+static bool vd_store_range_any(struct vd_store *st, pgoff_t first,
+			       pgoff_t last, bool (*test)(struct folio *folio))
 {
 	pgoff_t index = first;
 	struct page *page;
 	bool busy = false;
 
 	while ((page = vd_pages_find(&st->cache, &index, last, XA_PRESENT))) {
-		busy = folio_test_mlocked(page_folio(page)) ||
-		       folio_maybe_dma_pinned(page_folio(page));
+		busy = test(page_folio(page));
 		put_page(page);
 		if (busy || index == last)
 			break;
@@ -998,11 +1024,30 @@ static bool vd_store_range_busy(struct vd_store *st, pgoff_t first,
 	return busy;
 }
 
+static bool vd_folio_mlocked(struct folio *folio)
+{
+	return folio_test_mlocked(folio);
+}
+
+static bool vd_folio_pinned(struct folio *folio)
+{
+	return folio_maybe_dma_pinned(folio);
+}
+
 /*
  * INVALIDATE: write back, then drop the range's cached pages, so that every
  * mapping and read() sees the backing store. invalidate_lock (exclusive)
  * keeps faults, read() and write() from the range meanwhile, so no page
  * can be dirtied again between the writeback and the drop.
+ *
+ * A page that someone pinned (GUP with FOLL_PIN) must not leave the cache:
+ * its pinner's later writes would go to a page the store no longer has.
+ * Pins are taken through page tables, so the range is unmapped first
+ * (faults wait for invalidate_lock, and the TLB flush of the unmap waits
+ * out a lockless GUP-fast that saw a PTE), and only then checked: no new
+ * pin can appear after that. An mlocked page is refused too, before the
+ * unmap that would munlock it: dropping it would not lose data, but mlock
+ * promises it stays resident.
  */
 static int vd_store_invalidate(struct vd_store *st, struct vd_store_file *sf,
 			       pgoff_t first, pgoff_t last, u64 *written)
@@ -1016,7 +1061,12 @@ static int vd_store_invalidate(struct vd_store *st, struct vd_store_file *sf,
 	if (mutex_lock_killable(&st->wb_lock))
 		return -EINTR;
 	filemap_invalidate_lock(mapping);
-	if (vd_store_range_busy(st, first, last)) {
+	if (vd_store_range_any(st, first, last, vd_folio_mlocked)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	unmap_mapping_range(mapping, start, len, 0);
+	if (vd_store_range_any(st, first, last, vd_folio_pinned)) {
 		ret = -EBUSY;
 		goto out;
 	}
@@ -1028,9 +1078,7 @@ static int vd_store_invalidate(struct vd_store *st, struct vd_store_file *sf,
 		goto out;
 	}
 	*written += n;
-	unmap_mapping_range(mapping, start, len, 0);
 	vd_store_drop_range(st, first, last, true);
-	unmap_mapping_range(mapping, start, len, 0);
 	ret = 0;
 out:
 	filemap_invalidate_unlock(mapping);
@@ -1093,7 +1141,7 @@ static bool vd_store_reclaim_page(struct vd_store *st, pgoff_t index,
 		return false;
 	/* Under the page lock: the dirty mark is only set under it. */
 	if (!xa_get_mark(&st->cache.xa, index, VD_PAGE_DIRTY) &&
-	    !page_mapped(page) && page_ref_count(page) == 2)
+	    !folio_mapped(page_folio(page)) && page_ref_count(page) == 2)
 		removed = vd_pages_remove_page(&st->cache, index, page, NULL);
 	unlock_page(page);
 	if (removed) {
@@ -1459,6 +1507,8 @@ static int vd_store_create(struct vd_store *st, unsigned int index)
 	if (IS_ERR(st->inode))
 		return PTR_ERR(st->inode);
 	/* The cache's page->mapping (pages.c); backing pages are never mapped. */
+	st->inode->i_private = st;
+	st->inode->i_mapping->a_ops = &vd_store_aops;
 	st->cache.mapping = st->inode->i_mapping;
 	vd_store_set_size(st, store_size);
 
