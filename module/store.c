@@ -466,6 +466,8 @@ static int vd_store_mmap(struct file *file, struct vm_area_struct *vma)
 
 /* --- read, write, lseek ------------------------------------------------ */
 
+static void vd_store_zero_eof(struct vd_store *st);
+
 static ssize_t vd_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct vd_store *st = vd_store_of(iocb->ki_filp);
@@ -567,33 +569,62 @@ static ssize_t vd_store_write_page(struct vd_store *st, pgoff_t index,
 	copied = copy_page_from_iter_atomic(page, offset, n, from);
 	pagefault_enable();
 	flush_dcache_page(page);
-	if (copied)
+	if (copied) {
+		loff_t end = ((loff_t)index << PAGE_SHIFT) + offset + copied;
+
 		vd_pages_mark_dirty(&st->cache, index);
+		/*
+		 * Under the page lock, as a filesystem's ->write_end: a
+		 * writeback of this page sees the data and the size that
+		 * covers it together (it zeroes its copy past the end).
+		 */
+		if (end > st->size)
+			vd_store_set_size(st, end);
+	}
 out:
 	unlock_page(page);
 	put_page(page);
 	return copied;
 }
 
+/*
+ * write(), pwrite() and friends, with a regular file's rules: O_APPEND and
+ * RWF_APPEND write at the end of the store as it is under st->lock; the
+ * file position is updated under f_pos_lock (FMODE_ATOMIC_POS, set at
+ * open); a write that starts past the end first zeroes what a mapping may
+ * have left past the old end in its last page; O_SYNC, O_DSYNC, RWF_SYNC
+ * and RWF_DSYNC write the range back before returning, through ->fsync
+ * (generic_write_sync()), so the data survives a crash once the call
+ * returns.
+ */
 static ssize_t vd_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct vd_store *st = vd_store_of(iocb->ki_filp);
-	loff_t pos = iocb->ki_pos, max = READ_ONCE(store_max_size);
+	loff_t pos, max = READ_ONCE(store_max_size);
 	size_t count = iov_iter_count(from);
 	ssize_t done = 0, ret = 0;
 
 	atomic64_inc(&st->stats.writes);
-	if (pos < 0 || count > LLONG_MAX - pos)
-		return -EINVAL;
 	if (!count)
 		return 0;
-	if (pos >= max)
-		return -EFBIG;
-	/* A write that crosses the maximum is short, as at s_maxbytes. */
-	iov_iter_truncate(from, max - pos);
-
 	if (mutex_lock_interruptible(&st->lock))
 		return -ERESTARTSYS;
+	if (iocb->ki_flags & IOCB_APPEND)
+		iocb->ki_pos = st->size;
+	pos = iocb->ki_pos;
+	if (pos < 0 || count > LLONG_MAX - pos) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	if (pos >= max) {
+		ret = -EFBIG;
+		goto out_unlock;
+	}
+	/* A write that crosses the maximum is short, as at s_maxbytes. */
+	iov_iter_truncate(from, max - pos);
+	if (pos > st->size)
+		vd_store_zero_eof(st);
+
 	while (iov_iter_count(from)) {
 		size_t offset = offset_in_page(pos);
 		size_t n = min_t(size_t, PAGE_SIZE - offset, iov_iter_count(from));
@@ -609,14 +640,13 @@ static ssize_t vd_store_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		}
 		cond_resched();
 	}
-	if (done && pos > st->size)
-		vd_store_set_size(st, pos);
+out_unlock:
 	mutex_unlock(&st->lock);
 
 	if (!done)
 		return ret;
 	iocb->ki_pos = pos;
-	return done;
+	return generic_write_sync(iocb, done);
 }
 
 /* Is there data (a page in the cache or the backing store) at @index? */
@@ -755,6 +785,26 @@ static void vd_store_zero_tail(struct vd_store *st, pgoff_t index,
 	}
 }
 
+/*
+ * Zero the part of the last page past the end of the store, before the
+ * store grows over it: a shared mapping may have written there (stores
+ * past the end of a file within its last page are not part of the file),
+ * and a regular file reads zeros where it grows.
+ * Context: st->lock held.
+ */
+static void vd_store_zero_eof(struct vd_store *st)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+
+	if (!offset_in_page(st->size))
+		return;
+	/* Against reclaim and crash, which remove pages. */
+	filemap_invalidate_lock_shared(mapping);
+	vd_store_zero_tail(st, st->size >> PAGE_SHIFT,
+			   offset_in_page(st->size));
+	filemap_invalidate_unlock_shared(mapping);
+}
+
 static int vd_store_resize(struct vd_store *st, loff_t new_size)
 {
 	struct address_space *mapping = vd_store_mapping(st);
@@ -762,25 +812,26 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 
 	if (mutex_lock_interruptible(&st->lock))
 		return -EINTR;
-	filemap_invalidate_lock(mapping);
-	if (new_size < st->size) {
+	if (new_size >= st->size) {
+		/* Growing adds zeros, also where a mapping wrote past the end. */
+		if (new_size > st->size)
+			vd_store_zero_eof(st);
 		vd_store_set_size(st, new_size);
-		/* As truncate_pagecache(): private copies past the end go too. */
-		unmap_mapping_range(mapping, holebegin, 0, 1);
-		vd_store_drop_range(st, holebegin >> PAGE_SHIFT, ULONG_MAX,
-				    false);
-		/* After the cache pages: no writeback can copy there now. */
-		vd_pages_remove_range(&st->backing, holebegin >> PAGE_SHIFT,
-				      ULONG_MAX);
-		if (offset_in_page(new_size))
-			vd_store_zero_tail(st, new_size >> PAGE_SHIFT,
-					   offset_in_page(new_size));
-		unmap_mapping_range(mapping, holebegin, 0, 1);
-	} else {
-		/* Nothing lies past the old end: growing adds zeros. */
-		vd_store_set_size(st, new_size);
+		goto out;
 	}
+	filemap_invalidate_lock(mapping);
+	vd_store_set_size(st, new_size);
+	/* As truncate_pagecache(): private copies past the end go too. */
+	unmap_mapping_range(mapping, holebegin, 0, 1);
+	vd_store_drop_range(st, holebegin >> PAGE_SHIFT, ULONG_MAX, false);
+	/* After the cache pages: no writeback can copy there now. */
+	vd_pages_remove_range(&st->backing, holebegin >> PAGE_SHIFT, ULONG_MAX);
+	if (offset_in_page(new_size))
+		vd_store_zero_tail(st, new_size >> PAGE_SHIFT,
+				   offset_in_page(new_size));
+	unmap_mapping_range(mapping, holebegin, 0, 1);
 	filemap_invalidate_unlock(mapping);
+out:
 	mutex_unlock(&st->lock);
 	atomic64_inc(&st->stats.resizes);
 	return 0;
@@ -1412,6 +1463,8 @@ static int vd_store_open(struct inode *inode, struct file *file)
 	sf->st = st;
 	sf->crash_seen = atomic64_read(&st->crash_gen);
 	file->private_data = sf;
+	/* As for a regular file: read(), write() and lseek() serialize f_pos. */
+	file->f_mode |= FMODE_ATOMIC_POS;
 	/* Before any mmap, never changed later: see the top of the file. */
 	file->f_mapping = vd_store_mapping(st);
 	atomic_inc(&st->opens);

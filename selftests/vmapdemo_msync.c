@@ -15,6 +15,7 @@
 #include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -208,6 +209,276 @@ TEST_F(msync, syncA_writeB_crash_A)
 	EXPECT_EQ('a', p[ps]);
 	EXPECT_EQ('A', page_byte(self->fd, 0));
 	munmap(p, 2 * ps);
+}
+
+/*
+ * The write-protect after a writeback reaches every writable shared
+ * mapping of the page, in any mix and order of private, read-only shared
+ * and writable shared mappings (they sit in one i_mmap tree, ordered by
+ * offset): write A, sync, write B, sync, then crash, munmap + reclaim, or
+ * INVALIDATE: B must survive each.
+ */
+enum { MIX_PRIV, MIX_RO, MIX_RW };
+static const struct {
+	const char *name;
+	int n;
+	int kind[4];
+	long pgoff[4];	/* each maps 2 pages from here; page 1 is the target */
+} mixes[] = {
+	{ "rw", 1, { MIX_RW }, { 0 } },
+	{ "priv,rw", 2, { MIX_PRIV, MIX_RW }, { 0, 0 } },
+	{ "priv-below,rw", 2, { MIX_PRIV, MIX_RW }, { 0, 1 } },
+	{ "ro,rw", 2, { MIX_RO, MIX_RW }, { 0, 0 } },
+	{ "ro-below,rw", 2, { MIX_RO, MIX_RW }, { 0, 1 } },
+	{ "rw,priv,ro,rw2", 4, { MIX_RW, MIX_PRIV, MIX_RO, MIX_RW }, { 1, 0, 0, 1 } },
+	{ "priv,ro,rw-below", 3, { MIX_PRIV, MIX_RO, MIX_RW }, { 1, 1, 0 } },
+};
+
+TEST_F(msync, write_protect_every_mapping)
+{
+	unsigned int m, k, end;
+	char *maps[4], *w;
+	int rofd;
+
+	rofd = open(STORE0, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, rofd);
+	for (m = 0; m < sizeof(mixes) / sizeof(mixes[0]); m++) {
+		for (end = 0; end < 3; end++) {
+			w = NULL;
+			for (k = 0; k < (unsigned int)mixes[m].n; k++) {
+				int kind = mixes[m].kind[k];
+
+				maps[k] = mmap(NULL, 2 * ps, kind == MIX_RO ? PROT_READ :
+					       PROT_READ | PROT_WRITE,
+					       kind == MIX_PRIV ? MAP_PRIVATE : MAP_SHARED,
+					       kind == MIX_RO ? rofd : self->fd,
+					       mixes[m].pgoff[k] * ps);
+				ASSERT_NE(MAP_FAILED, maps[k]);
+				/* Map the target page in each (reads only). */
+				(void)*(volatile char *)(maps[k] + (1 - mixes[m].pgoff[k]) * ps);
+				if (kind == MIX_RW)
+					w = maps[k] + (1 - mixes[m].pgoff[k]) * ps;
+			}
+			ASSERT_NE(NULL, w);
+			w[0] = 'A';
+			ASSERT_EQ(0, fsync(self->fd));
+			w[0] = 'B';
+			ASSERT_EQ(0, fsync(self->fd));
+			if (end == 0) {
+				ASSERT_EQ(0, store_crash(self->fd));
+				ASSERT_EQ(0, fsync(self->fd) ? errno - EIO : 0);
+			}
+			for (k = 0; k < (unsigned int)mixes[m].n; k++)
+				munmap(maps[k], 2 * ps);
+			if (end == 1) {
+				ASSERT_EQ(0, vd_write_str("/proc/sys/vm/drop_caches", "3"));
+			} else if (end == 2) {
+				ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_INVALIDATE,
+							0, 0, NULL));
+			}
+			EXPECT_EQ('B', page_byte(self->fd, ps))
+				TH_LOG("mappings %s, then %s", mixes[m].name,
+				       end == 0 ? "crash" : end == 1 ? "drop_caches" :
+				       "INVALIDATE");
+			if (end == 1) {
+				/* And a crash after the reclaim finds it too. */
+				ASSERT_EQ(0, store_crash(self->fd));
+				ASSERT_EQ(0, fsync(self->fd) ? errno - EIO : 0);
+				EXPECT_EQ('B', page_byte(self->fd, ps));
+			}
+		}
+	}
+	close(rofd);
+}
+
+/*
+ * O_SYNC, O_DSYNC, RWF_SYNC and RWF_DSYNC writes are in the backing store
+ * when the call returns: a crash right after keeps them. A plain write
+ * does not survive.
+ */
+TEST_F(msync, synchronous_writes_survive_crash)
+{
+	struct iovec iov;
+	int sfd, dfd;
+
+	sfd = open(STORE0, O_RDWR | O_SYNC | O_CLOEXEC);
+	dfd = open(STORE0, O_RDWR | O_DSYNC | O_CLOEXEC);
+	ASSERT_LE(0, sfd);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(1, pwrite(sfd, "s", 1, 0));
+	ASSERT_EQ(1, pwrite(dfd, "d", 1, ps));
+	iov.iov_base = "r";
+	iov.iov_len = 1;
+	ASSERT_EQ(1, pwritev2(self->fd, &iov, 1, 2 * ps, RWF_DSYNC));
+	iov.iov_base = "y";
+	ASSERT_EQ(1, pwritev2(self->fd, &iov, 1, 3 * ps, RWF_SYNC));
+	ASSERT_EQ(1, pwrite(self->fd, "p", 1, 4 * ps));	/* not synchronous */
+	EXPECT_EQ(1, store_crash(self->fd));
+	EXPECT_EQ('s', page_byte(self->fd, 0));
+	EXPECT_EQ('d', page_byte(self->fd, ps));
+	EXPECT_EQ('r', page_byte(self->fd, 2 * ps));
+	EXPECT_EQ('y', page_byte(self->fd, 3 * ps));
+	EXPECT_EQ(0, page_byte(self->fd, 4 * ps));
+	/* After a crash, a synchronous write reports it (EIO) once. */
+	EXPECT_EQ(-1, pwrite(dfd, "e", 1, 5 * ps));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(1, pwrite(dfd, "f", 1, 5 * ps));
+	close(sfd);
+	close(dfd);
+}
+
+/*
+ * Writes that reach a page through GUP rather than a write fault of the
+ * writer's own mapping: process_vm_writev(), /proc/pid/mem and
+ * PTRACE_POKEDATA into a child's MAP_SHARED mapping, after the page was
+ * written back (clean, write-protected). Each must be written back by the
+ * next fsync() and survive a crash.
+ */
+TEST_F(msync, gup_writes_survive_crash)
+{
+	struct vd_sync sy;
+	char *p, path[64];
+	struct iovec l, r;
+	long word;
+	int how, st, mfd;
+	pid_t pid;
+
+	for (how = 0; how < 3; how++) {
+		p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		memset(p, 'o', 64);
+		ASSERT_EQ(0, fsync(self->fd));
+		ASSERT_EQ(0, vd_sync_init(&sy));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			/* Hold the mapping until the parent is done with it. */
+			vd_sync_post(sy.to_parent[1]);
+			vd_sync_wait(sy.to_child[0]);
+			_exit(0);
+		}
+		ASSERT_EQ(0, vd_sync_wait(sy.to_parent[0]));
+		memcpy(&word, "gupgupgu", sizeof(word));
+		if (how == 0) {
+			l.iov_base = &word;
+			l.iov_len = sizeof(word);
+			r.iov_base = p;
+			r.iov_len = sizeof(word);
+			EXPECT_EQ((ssize_t)sizeof(word), process_vm_writev(pid, &l, 1, &r, 1, 0));
+		} else if (how == 1) {
+			snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+			mfd = open(path, O_RDWR | O_CLOEXEC);
+			ASSERT_LE(0, mfd);
+			EXPECT_EQ((ssize_t)sizeof(word),
+				  pwrite(mfd, &word, sizeof(word), (off_t)(unsigned long)p));
+			close(mfd);
+		} else {
+			ASSERT_EQ(0, ptrace(PTRACE_ATTACH, pid, NULL, NULL));
+			ASSERT_EQ(pid, waitpid(pid, &st, 0));
+			EXPECT_EQ(0, ptrace(PTRACE_POKEDATA, pid, p, (void *)word));
+			ASSERT_EQ(0, ptrace(PTRACE_DETACH, pid, NULL, NULL));
+		}
+		vd_sync_post(sy.to_child[1]);
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		vd_sync_close(&sy);
+		EXPECT_EQ(0, memcmp(p, "gupgupgu", 8)) TH_LOG("path %d", how);
+		ASSERT_EQ(0, fsync(self->fd));
+		munmap(p, ps);
+		EXPECT_EQ(0, store_crash(self->fd));
+		ASSERT_EQ(0, fsync(self->fd) ? errno - EIO : 0);
+		EXPECT_EQ('g', page_byte(self->fd, 0)) TH_LOG("%s",
+			how == 0 ? "process_vm_writev" : how == 1 ? "/proc/pid/mem" :
+			"PTRACE_POKEDATA");
+		EXPECT_EQ('u', page_byte(self->fd, 1));
+	}
+}
+
+/*
+ * process_vm_writev() into our own shared mapping pins the page, copies,
+ * and reports the write with folio_mark_dirty() when it unpins. A sync
+ * that runs between the pin and the copy clears the page's dirty mark
+ * and write-protects it, but cannot stop the copy through the pin: only
+ * that report (or the pin itself) tells the next sync to copy the page
+ * again. Race the two, then check that the last value survives a crash.
+ */
+struct gup_race {
+	char *p;
+	int fd;
+	volatile int stop;
+	unsigned long last;
+	int err;
+};
+
+static void *gup_race_syncer(void *arg)
+{
+	struct gup_race *g = arg;
+
+	while (!g->stop)
+		if (fsync(g->fd))
+			g->err = errno;
+	return NULL;
+}
+
+TEST_F(msync, gup_write_races_sync)
+{
+	struct gup_race g = { .fd = self->fd };
+	unsigned long v, got;
+	struct iovec l, r;
+	pthread_t t;
+	int i;
+
+	g.p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, g.p);
+	g.p[0] = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, gup_race_syncer, &g));
+	for (i = 0; i < 3000; i++) {
+		v = 0x1000 + i;
+		l.iov_base = &v;
+		l.iov_len = sizeof(v);
+		r.iov_base = g.p + 64;
+		r.iov_len = sizeof(v);
+		ASSERT_EQ((ssize_t)sizeof(v), process_vm_writev(getpid(), &l, 1, &r, 1, 0));
+		g.last = v;
+	}
+	g.stop = 1;
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, g.err);
+	ASSERT_EQ(0, fsync(self->fd));
+	munmap(g.p, ps);
+	EXPECT_EQ(0, store_crash(self->fd));
+	ASSERT_EQ(0, fsync(self->fd) ? errno - EIO : 0);
+	ASSERT_EQ((ssize_t)sizeof(got), pread(self->fd, &got, sizeof(got), 64));
+	EXPECT_EQ(g.last, got);
+}
+
+/*
+ * What a shared mapping writes past the end of the store within its last
+ * page never reaches the backing store: after a sync, an append and a
+ * crash, the appended range (not synced) reads zeros, not that write.
+ */
+TEST_F(msync, past_eof_never_reaches_medium)
+{
+	char *p, rd[16], zero[16] = { 0 };
+	int afd;
+
+	ASSERT_EQ(0, store_resize(self->fd, ps + 100));
+	p = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 'a';
+	memset(p + ps + 100, 'x', ps - 100);
+	ASSERT_EQ(0, fsync(self->fd));
+	afd = open(STORE0, O_WRONLY | O_APPEND | O_CLOEXEC);
+	ASSERT_LE(0, afd);
+	ASSERT_EQ(4, write(afd, "tail", 4));
+	close(afd);
+	munmap(p, 2 * ps);
+	EXPECT_EQ(1, store_crash(self->fd));
+	EXPECT_EQ('a', page_byte(self->fd, 0));
+	ASSERT_EQ(4, pread(self->fd, rd, 4, ps + 100));
+	EXPECT_EQ(0, memcmp(rd, zero, 4));
+	ASSERT_EQ(0, store_resize(self->fd, 2 * ps));
+	ASSERT_EQ(16, pread(self->fd, rd, 16, ps + 100));
+	EXPECT_EQ(0, memcmp(rd, zero, 16));
 }
 
 /* msync(MS_SYNC) on the mapping reaches the same writeback. */
