@@ -265,8 +265,16 @@ struct vmapdemo_store_resize {
  * synchronous sync on every other file open at the time of the crash)
  * fails with ``EIO``, as fsync() reports a writeback error once per open
  * file.
- * A page pinned for writing by GUP (O_DIRECT, RDMA) can be written after
- * its writeback started; such a write is only seen by a later writeback.
+ * Every path that writes a page makes it dirty: a write through a shared
+ * mapping, write() and friends, and writes through GUP (process_vm_writev(),
+ * /proc/pid/mem, ptrace, O_DIRECT), which the kernel reports with
+ * folio_mark_dirty() when they are done. A page pinned (FOLL_PIN) while a
+ * sync copies it stays dirty, so a write through a pin is durable once a
+ * sync that started after it has returned. write() with O_SYNC, O_DSYNC,
+ * RWF_SYNC or RWF_DSYNC writes its range back before it returns; O_APPEND
+ * and RWF_APPEND write at the end. What a shared mapping writes past the
+ * end of the store within its last page never reaches the backing store,
+ * and reads as zeros once the store grows over it.
  *
  * Under memory pressure the module drops cached pages that are clean and
  * that nothing maps or holds; the next access reads them in again from the
