@@ -1297,7 +1297,8 @@ static void *race_rw(void *arg)
 	return NULL;
 }
 
-TEST_F(store, shrink_race)
+/* 180 s: how soon the resizer gets st->lock depends on the host's load. */
+TEST_F_TIMEOUT(store, shrink_race, 180)
 {
 	struct race_ctx c = { .fd = self->fd, .len = 64 * ps };
 	struct vmapdemo_store_info info;
