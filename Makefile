@@ -9,7 +9,8 @@
 #   make demo            run the narrated demo in the 6.12 test VM
 #   make bench           benchmark faults against the kernel's mappings (6.12
 #                        VM; BENCH_MODE=icount for deterministic counts)
-#   make vm-shell        a shell in the test VM with the module loaded
+#   make vm-shell        a shell in the workbench VM: module loaded, host userland
+#   make vm-run CMD=...  run CMD in the workbench VM (VM_KERNEL, VM_USER)
 #   make selftests       build the selftests for this host
 #   make lint            checkpatch, sparse, W=1, coccicheck, uapi, kernel-doc,
 #                        man page and rst rendering
@@ -117,12 +118,21 @@ demo:
 bench:
 	scripts/bench.sh
 
+# The workbench VM: VM_KERNEL (default 6.12) with vmapdemo loaded, the host's
+# /usr and /etc read-only over 9p, this tree and the caller's directory
+# writable. vm-run runs CMD there as VM_USER (default root) and exits with
+# its status: make vm-run CMD='cc -o /tmp/t examples/shared_counter.c && /tmp/t'
+# (CMD runs in the directory make was called from: mind make -C.)
+VM_CALLER_DIR := $(or $(PWD),$(CURDIR))
+
 vm-shell:
 	@scripts/deps.sh base
-	@ko=$$(scripts/build-module.sh $$(scripts/kernels.sh $${VM_KERNEL:-6.12}) | tail -n 1) && \
-	mkdir -p build/selftests && $(MAKE) -s -C selftests KSFT_DIR=$(KSFT_DIR) OUTPUT=$(CURDIR)/build/selftests USERLDFLAGS=-static && \
-	scripts/vm.sh --kernel $$(scripts/kernels.sh $${VM_KERNEL:-6.12}) --mode shell \
-		--ko $$ko --tests build/selftests
+	@cd "$(VM_CALLER_DIR)" && $(CURDIR)/scripts/vm-run.sh --shell
 
-.PHONY: all modules modules_install clean deps selftests check check-debug lint demo bench vm-shell
+vm-run:
+	@test -n "$$CMD" || { echo "usage: make vm-run CMD='...' [VM_KERNEL=6.1] [VM_USER=nobody]" >&2; exit 2; }
+	@scripts/deps.sh base
+	@cd "$(VM_CALLER_DIR)" && $(CURDIR)/scripts/vm-run.sh -- "$$CMD"
+
+.PHONY: all modules modules_install clean deps selftests check check-debug lint demo bench vm-shell vm-run
 .PHONY: install install-headers headers_install dkms-src dkms-check
