@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check's workbench step: test scripts/vm-run.sh itself and run, in the
+# workbench VM, what needs the host's userland (the examples, built there
+# with the host's gcc). Prints KTAP-like lines and a count line, and writes
+# "PASSED FAILED SKIPPED" to --result FILE.
+#
+# usage: scripts/workbench-check.sh [--kernel NAME] [--result FILE]
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+kname=6.12 result=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kname=$2; shift ;;
+	--result) result=$2; shift ;;
+	*) echo "workbench-check.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+kver=$("$top/scripts/kernels.sh" "$kname") || exit 1
+logs=$top/build/logs
+mkdir -p "$logs"
+pass=0 fail=0 skip=0
+ok() { pass=$((pass + 1)); echo "      ok $*"; }
+notok() { fail=$((fail + 1)); echo "      not ok $*"; }
+
+# A splat in the guest's kernel log fails the run it belongs to.
+splats() {
+	sed -n '/^VMRUN: dmesg-begin/,/^VMRUN: dmesg-end/p' "$1" | grep -E \
+		'BUG:|WARNING:|Oops|general protection fault|KASAN|UBSAN|possible circular locking|inconsistent lock state|sleeping function called from invalid context|Bad page|Bad rss-counter|kernel BUG|soft lockup|Kernel panic'
+}
+
+ko=$("$top/scripts/build-module.sh" "$kver" 2>/dev/null | tail -n 1) || {
+	notok "workbench: vmapdemo.ko does not build for $kver"; ko=; }
+run() {	# run LOGNAME USER CMD: stdout to $out, status to $rc
+	local name=$1 user=$2
+	shift 2
+	out=$logs/workbench-$kver-$name.out
+	"$top/scripts/vm-run.sh" --kernel "$kver" --ko "$ko" --user "$user" \
+		--timeout "${VM_TIMEOUT:-900}" --log "$logs/workbench-$kver-$name.log" \
+		-- "$*" >"$out" 2>&1
+	rc=$?
+	if s=$(splats "$logs/workbench-$kver-$name.log"); then
+		notok "workbench $name: kernel splat: $(echo "$s" | head -n 1)"
+	fi
+}
+
+if [ -n "$ko" ]; then
+	# 1. As root in the project tree: the examples, and the shares.
+	stamp=build/workbench-stamp.$$
+	run root root "scripts/examples-check.sh; echo examples-rc=\$?;" \
+		"touch /usr/vmapdemo-ro 2>/dev/null && echo usr-writable;" \
+		"echo from-guest >$stamp; exit 7"
+	grep -E '^(not )?ok [0-9]+ ' "$out" | while read -r line; do echo "      $line"; done
+	pass=$((pass + $(grep -cE '^ok [0-9]+ ' "$out")))
+	fail=$((fail + $(grep -cE '^not ok [0-9]+ ' "$out")))
+	grep -q '^1\.\.[1-9]' "$out" || notok "examples: no KTAP plan (see $out)"
+	[ "$rc" = 7 ] && ok "vm-run: exits with the command's status (7)" ||
+		notok "vm-run: exit status $rc, not 7 (see $out)"
+	[ "$(cat "$top/$stamp" 2>/dev/null)" = from-guest ] &&
+		ok "vm-run: the project tree is writable from the guest" ||
+		notok "vm-run: $stamp not written by the guest"
+	rm -f "$top/$stamp"
+	grep -q usr-writable "$out" && notok "vm-run: /usr is writable in the guest" ||
+		ok "vm-run: the host's /usr is read-only in the guest"
+	# 2. As an unprivileged user from a directory outside the tree.
+	dir=$(mktemp -d) && chmod 755 "$dir"
+	pushd "$dir" >/dev/null || exit 1
+	run nobody nobody 'id -un; pwd; echo $((6 * 7)) >/tmp/x && cat /tmp/x; exit 0'
+	popd >/dev/null || exit 1
+	expect="nobody
+$dir
+42"
+	[ "$rc" = 0 ] && [ "$(cat "$out")" = "$expect" ] &&
+		ok "vm-run: VM_USER=nobody runs unprivileged in the caller's directory" ||
+		notok "vm-run: unprivileged run printed '$(head -c 300 "$out")'"
+	rmdir "$dir"
+fi
+echo "  workbench ($kver): $pass passed, $fail failed, $skip skipped"
+[ -n "$result" ] && echo "$pass $fail $skip" >"$result"
+[ "$fail" -eq 0 ]
