@@ -47,16 +47,71 @@ run() {	# run LOGNAME USER CMD: stdout to $out, status to $rc
 	fi
 }
 
+# The kernel's own mm selftests, patched for the device (upstream-mm.sh).
+upbin=
+if [ -n "$ko" ] && ! upbin=$("$top/scripts/upstream-mm.sh" 2>"$logs/upstream-mm-build.log"); then
+	notok "upstream mm selftests do not build (see $logs/upstream-mm-build.log)"
+	upbin=
+fi
+upout=$top/build/upstream-mm/out
+rm -rf "$upout"
+upcmd=
+[ -n "$upbin" ] && upcmd="scripts/upstream-mm-run.sh $upbin $upout;"
+
+# Judge one upstream run against selftests/upstream/expected-results.
+judge_upstream() {
+	local name=$1 f=$upout/$1.out
+	if [ ! -f "$f" ]; then
+		notok "upstream $name: did not run"
+		return
+	fi
+	awk -v name="$name" -v expf="$top/selftests/upstream/expected-results" '
+	BEGIN {
+		while ((getline l < expf) > 0) {
+			if (l !~ /^xfail /) continue
+			split(l, a, " "); if (a[2] != name) continue
+			re = l; sub(/^xfail [^ ]+ /, "", re); sub(/ -- .*/, "", re)
+			xf[++nx] = re
+		}
+	}
+	/^# \[RUN\]/ { run = $0; next }
+	/^(not )?ok [0-9]+/ {
+		key = run " | " $0; x = 0
+		for (i = 1; i <= nx; i++) if (key ~ xf[i]) x = 1
+		if ($0 ~ /# *SKIP/) { s++; next }
+		if ($0 ~ /^ok/ && !x) p++
+		else if ($0 ~ /^not ok/ && x) { p++; print "      ok (xfail) " name ": " key }
+		else { f++; print "      not ok " name ": " key (x ? " (expected to fail)" : "") }
+	}
+	/^1\.\.[0-9]+/ { plan = substr($0, 4) + 0 }
+	/^# Totals/ { totals = 1 }
+	END {
+		if (!plan || !totals) { f++; print "      not ok " name ": no KTAP plan or totals (crashed?)" }
+		printf "COUNTS %d %d %d\n", p, f, s
+	}' "$f" >"$f.judged"
+	grep -v '^COUNTS ' "$f.judged"
+	# shellcheck disable=SC2046
+	set -- $(sed -n 's/^COUNTS //p' "$f.judged")
+	pass=$((pass + $1)); fail=$((fail + $2)); skip=$((skip + $3))
+	echo "      upstream $name: $1 passed, $2 failed, $3 skipped (rc=$(cat "$upout/$name.rc" 2>/dev/null))"
+}
+
 if [ -n "$ko" ]; then
-	# 1. As root in the project tree: the examples, and the shares.
+	# 1. As root in the project tree: the examples, the upstream mm
+	# selftests, and the shares.
 	stamp=build/workbench-stamp.$$
-	run root root "scripts/examples-check.sh; echo examples-rc=\$?;" \
+	run root root "scripts/examples-check.sh; echo examples-rc=\$?; $upcmd" \
 		"touch /usr/vmapdemo-ro 2>/dev/null && echo usr-writable;" \
 		"echo from-guest >$stamp; exit 7"
 	grep -E '^(not )?ok [0-9]+ ' "$out" | while read -r line; do echo "      $line"; done
 	pass=$((pass + $(grep -cE '^ok [0-9]+ ' "$out")))
 	fail=$((fail + $(grep -cE '^not ok [0-9]+ ' "$out")))
 	grep -q '^1\.\.[1-9]' "$out" || notok "examples: no KTAP plan (see $out)"
+	if [ -n "$upbin" ]; then
+		for u in map_populate-tmpfile map_populate-store map_populate-vmapdemo gup_longterm cow; do
+			judge_upstream "$u"
+		done
+	fi
 	[ "$rc" = 7 ] && ok "vm-run: exits with the command's status (7)" ||
 		notok "vm-run: exit status $rc, not 7 (see $out)"
 	[ "$(cat "$top/$stamp" 2>/dev/null)" = from-guest ] &&
