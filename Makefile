@@ -19,6 +19,8 @@
 #   make install-headers install the uapi header into $(PREFIX)/include/linux
 #   make dkms-src        copy the DKMS source tree to /usr/src/vmapdemo-$(VERSION)
 #   make dkms-check      dkms add/build/install/remove in throwaway trees
+#   make keygen          make a MOK key pair (KEY=MOK.priv CERT=MOK.der)
+#   make sign            sign module/vmapdemo.ko with KEY and CERT (sign-file)
 #   make clean
 #
 # KVER (default: KERNELRELEASE as DKMS passes it, else `uname -r`) or KDIR
@@ -125,6 +127,18 @@ bench:
 # (CMD runs in the directory make was called from: mind make -C.)
 VM_CALLER_DIR := $(or $(PWD),$(CURDIR))
 
+# Module signing with your own key (Documentation/install.rst, Secure Boot):
+# make keygen makes KEY and CERT once (enroll CERT with mokutil --import);
+# make sign signs module/vmapdemo.ko for KVER with the kernel's sign-file.
+KEY ?= MOK.priv
+CERT ?= MOK.der
+
+keygen:
+	scripts/sign.sh keygen $(KEY) $(CERT)
+
+sign: modules
+	scripts/sign.sh sign $(KEY) $(CERT) module/vmapdemo.ko $(KVER)
+
 vm-shell:
 	@scripts/deps.sh base
 	@cd "$(VM_CALLER_DIR)" && $(CURDIR)/scripts/vm-run.sh --shell
@@ -135,4 +149,4 @@ vm-run:
 	@cd "$(VM_CALLER_DIR)" && $(CURDIR)/scripts/vm-run.sh -- "$$CMD"
 
 .PHONY: all modules modules_install clean deps selftests check check-debug lint demo bench vm-shell vm-run
-.PHONY: install install-headers headers_install dkms-src dkms-check
+.PHONY: install install-headers headers_install dkms-src dkms-check keygen sign

@@ -5,8 +5,11 @@
 # loaded and the host's userland shared in over virtio-9p, then run one
 # command (or a shell) there.
 #
-# usage: scripts/vm-run.sh [--kernel NAME] [--user USER] [--ko PATH]
-#          [--log FILE] [--timeout SECONDS] [--mem MiB] (--shell | -- CMD)
+# usage: scripts/vm-run.sh [--kernel NAME] [--user USER] [--ko PATH|none]
+#          [--append ARGS] [--log FILE] [--timeout SECONDS] [--mem MiB]
+#          (--shell | -- CMD)
+#
+# --ko none boots without loading vmapdemo; --append adds kernel arguments.
 #
 # The guest sees the host's /usr and /etc read-only (so gcc, python3, gdb,
 # strace, stress-ng... are whatever the host has installed), the project
@@ -26,12 +29,13 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 kname=${VM_KERNEL:-6.12} user=${VM_USER:-root} ko='' log='' timeout=${VM_TIMEOUT:-0}
-mem=${VM_MEM:-1024} shell=0 cmd=
+mem=${VM_MEM:-1024} shell=0 cmd='' append=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kname=$2; shift ;;
 	--user) user=$2; shift ;;
 	--ko) ko=$2; shift ;;
+	--append) append=$2; shift ;;
 	--log) log=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--mem) mem=$2; shift ;;
@@ -74,7 +78,7 @@ mkdir -p "$root"/vmrun/modules "$root"/{usr,etc,proc,sys,dev,tmp,run,root}
 cp /bin/busybox "$root/vmrun/busybox"
 cp "$top/scripts/guest-run-init.sh" "$root/init"
 chmod 755 "$root/init"
-cp "$ko" "$root/vmrun/vmapdemo.ko"
+[ "$ko" = none ] || cp "$ko" "$root/vmrun/vmapdemo.ko"
 # Debian 12 is merged-/usr: these are symlinks on the host too.
 for d in bin sbin lib lib64; do
 	[ -L "/$d" ] && ln -s "$(readlink "/$d")" "$root/$d"
@@ -136,7 +140,7 @@ share_args=(
 qemu=(qemu-system-x86_64 -accel "${ACCEL:-tcg}" -m "$mem" -smp 2 -no-reboot
 	-kernel "$kimage" -initrd "$initrd" -display none -monitor none
 	"${share_args[@]}")
-cmdline="panic=-1 oops=panic nokaslr"
+cmdline="panic=-1 oops=panic nokaslr $append"
 
 if [ "$shell" = 1 ]; then
 	echo "vm: booting $kver with the host's userland (Ctrl-A X quits; log: $log)"
