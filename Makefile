@@ -19,6 +19,8 @@
 #   make install-headers install the uapi header into $(PREFIX)/include/linux
 #   make dkms-src        copy the DKMS source tree to /usr/src/vmapdemo-$(VERSION)
 #   make dkms-check      dkms add/build/install/remove in throwaway trees
+#   make deb             build the vmapdemo-dkms and vmapdemo-dev packages
+#   make deb-check       install them in a Debian 12 chroot, check DKMS built
 #   make keygen          make a MOK key pair (KEY=MOK.priv CERT=MOK.der)
 #   make sign            sign module/vmapdemo.ko with KEY and CERT (sign-file)
 #   make clean
@@ -88,6 +90,17 @@ dkms-src:
 dkms-check:
 	scripts/dkms-check.sh
 
+# vmapdemo-dkms and vmapdemo-dev .debs in build/deb (scripts/deps.sh deb);
+# deb-check installs them into a cached Debian 12 chroot with each kernel's
+# headers and checks that DKMS built the module for each.
+deb:
+	@scripts/deps.sh deb
+	scripts/deb.sh
+
+deb-check:
+	@scripts/deps.sh deb
+	scripts/deb-check.sh
+
 # The selftests need the extracted linux-source tree; a copy of the sources
 # without selftests/ (DKMS's) must not extract it just to clean.
 clean:
@@ -149,4 +162,4 @@ vm-run:
 	@cd "$(VM_CALLER_DIR)" && $(CURDIR)/scripts/vm-run.sh -- "$$CMD"
 
 .PHONY: all modules modules_install clean deps selftests check check-debug lint demo bench vm-shell vm-run
-.PHONY: install install-headers headers_install dkms-src dkms-check keygen sign
+.PHONY: install install-headers headers_install dkms-src dkms-check keygen sign deb deb-check
