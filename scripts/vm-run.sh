@@ -152,9 +152,15 @@ fi
 # Run: console to the log, the command's output (ttyS1) to our stdout.
 limit=()
 [ "$timeout" -gt 0 ] && limit=(timeout -k 5 "$timeout")
+# In the background, so that a signal to us stops QEMU too (timeout(1)
+# puts it in a process group of its own).
 "${limit[@]}" "${qemu[@]}" -serial "file:$log" -serial stdio \
-	-append "console=ttyS0 loglevel=5 $cmdline" </dev/null
+	-append "console=ttyS0 loglevel=5 $cmdline" </dev/null &
+qpid=$!
+trap 'kill $qpid 2>/dev/null; wait $qpid; rm -rf "$work"; exit 130' INT TERM
+wait $qpid
 qrc=$?
+trap - INT TERM
 rc=$(sed -n 's/\r$//; s/^VMRUN: exit \([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
 if [ -z "$rc" ]; then
 	echo "vm-run.sh: the guest did not report an exit status (qemu rc=$qrc; log: $log)" >&2

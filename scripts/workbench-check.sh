@@ -101,7 +101,11 @@ if [ -n "$ko" ]; then
 	# 1. As root in the project tree: the examples, the upstream mm
 	# selftests, and the shares.
 	stamp=build/workbench-stamp.$$
-	run root root "scripts/examples-check.sh; echo examples-rc=\$?; $upcmd" \
+	stresscmd=
+	[ "${WORKBENCH_STRESS:-1}" = 1 ] &&
+		stresscmd="scripts/stress-check.sh >build/logs/workbench-stress.out 2>&1;"
+	rm -f "$top/build/logs/workbench-stress.out"
+	run root root "scripts/examples-check.sh; echo examples-rc=\$?; $upcmd $stresscmd" \
 		"touch /usr/vmapdemo-ro 2>/dev/null && echo usr-writable;" \
 		"echo from-guest >$stamp; exit 7"
 	grep -E '^(not )?ok [0-9]+ ' "$out" | while read -r line; do echo "      $line"; done
@@ -112,6 +116,15 @@ if [ -n "$ko" ]; then
 		for u in map_populate-tmpfile map_populate-store map_populate-vmapdemo gup_longterm cow; do
 			judge_upstream "$u"
 		done
+	fi
+	st=$top/build/logs/workbench-stress.out
+	if [ -n "$stresscmd" ] && [ ! -f "$st" ]; then
+		notok "stress-ng: did not run"
+	elif [ -n "$stresscmd" ]; then
+		grep -E '^(not )?ok [0-9]+ ' "$st" | while read -r line; do echo "      $line"; done
+		pass=$((pass + $(grep -cE '^ok [0-9]+ ' "$st")))
+		fail=$((fail + $(grep -cE '^not ok [0-9]+ ' "$st")))
+		grep -q '^1\.\.[1-9]' "$st" || notok "stress-ng: no KTAP plan (see $st)"
 	fi
 	[ "$rc" = 7 ] && ok "vm-run: exits with the command's status (7)" ||
 		notok "vm-run: exit status $rc, not 7 (see $out)"
