@@ -137,7 +137,8 @@ bench:
 # /usr and /etc read-only over 9p, this tree and the caller's directory
 # writable. vm-run runs CMD there as VM_USER (default root) and exits with
 # its status: make vm-run CMD='cc -o /tmp/t examples/shared_counter.c && /tmp/t'
-# (CMD runs in the directory make was called from: mind make -C.)
+# (CMD runs in the directory make was called from: mind make -C. make
+# itself exits 2 on any failure; scripts/vm-run.sh -- CMD gives CMD's status.)
 VM_CALLER_DIR := $(or $(PWD),$(CURDIR))
 
 # Module signing with your own key (Documentation/install.rst, Secure Boot):

@@ -35,7 +35,7 @@ static int reader(void)
 
 int main(int argc, char **argv)
 {
-	const char note[] = "written by write()";
+	static const char note[] = "written by write()";
 	char *map;
 	int fd;
 
