@@ -9,7 +9,8 @@
 #   make demo            run the narrated demo in the 6.12 test VM
 #   make bench           benchmark faults against the kernel's mappings (6.12
 #                        VM; BENCH_MODE=icount for deterministic counts)
-#   make vm-shell        a shell in the test VM with the module loaded
+#   make vm-shell        a shell in the workbench VM: module loaded, host userland
+#   make vm-run CMD=...  run CMD in the workbench VM (VM_KERNEL, VM_USER)
 #   make selftests       build the selftests for this host
 #   make lint            checkpatch, sparse, W=1, coccicheck, uapi, kernel-doc,
 #                        man page and rst rendering
@@ -18,6 +19,10 @@
 #   make install-headers install the uapi header into $(PREFIX)/include/linux
 #   make dkms-src        copy the DKMS source tree to /usr/src/vmapdemo-$(VERSION)
 #   make dkms-check      dkms add/build/install/remove in throwaway trees
+#   make deb             build the vmapdemo-dkms and vmapdemo-dev packages
+#   make deb-check       install them in a Debian 12 chroot, check DKMS built
+#   make keygen          make a MOK key pair (KEY=MOK.priv CERT=MOK.der)
+#   make sign            sign module/vmapdemo.ko with KEY and CERT (sign-file)
 #   make clean
 #
 # KVER (default: KERNELRELEASE as DKMS passes it, else `uname -r`) or KDIR
@@ -85,6 +90,17 @@ dkms-src:
 dkms-check:
 	scripts/dkms-check.sh
 
+# vmapdemo-dkms and vmapdemo-dev .debs in build/deb (scripts/deps.sh deb);
+# deb-check installs them into a cached Debian 12 chroot with each kernel's
+# headers and checks that DKMS built the module for each.
+deb:
+	@scripts/deps.sh deb
+	scripts/deb.sh
+
+deb-check:
+	@scripts/deps.sh deb
+	scripts/deb-check.sh
+
 # The selftests need the extracted linux-source tree; a copy of the sources
 # without selftests/ (DKMS's) must not extract it just to clean.
 clean:
@@ -117,12 +133,34 @@ demo:
 bench:
 	scripts/bench.sh
 
+# The workbench VM: VM_KERNEL (default 6.12) with vmapdemo loaded, the host's
+# /usr and /etc read-only over 9p, this tree and the caller's directory
+# writable. vm-run runs CMD there as VM_USER (default root) and exits with
+# its status: make vm-run CMD='cc -o /tmp/t examples/shared_counter.c && /tmp/t'
+# (CMD runs in the directory make was called from: mind make -C. make
+# itself exits 2 on any failure; scripts/vm-run.sh -- CMD gives CMD's status.)
+VM_CALLER_DIR := $(or $(PWD),$(CURDIR))
+
+# Module signing with your own key (Documentation/install.rst, Secure Boot):
+# make keygen makes KEY and CERT once (enroll CERT with mokutil --import);
+# make sign signs module/vmapdemo.ko for KVER with the kernel's sign-file.
+KEY ?= MOK.priv
+CERT ?= MOK.der
+
+keygen:
+	scripts/sign.sh keygen $(KEY) $(CERT)
+
+sign: modules
+	scripts/sign.sh sign $(KEY) $(CERT) module/vmapdemo.ko $(KVER)
+
 vm-shell:
 	@scripts/deps.sh base
-	@ko=$$(scripts/build-module.sh $$(scripts/kernels.sh $${VM_KERNEL:-6.12}) | tail -n 1) && \
-	mkdir -p build/selftests && $(MAKE) -s -C selftests KSFT_DIR=$(KSFT_DIR) OUTPUT=$(CURDIR)/build/selftests USERLDFLAGS=-static && \
-	scripts/vm.sh --kernel $$(scripts/kernels.sh $${VM_KERNEL:-6.12}) --mode shell \
-		--ko $$ko --tests build/selftests
+	@cd "$(VM_CALLER_DIR)" && $(CURDIR)/scripts/vm-run.sh --shell
 
-.PHONY: all modules modules_install clean deps selftests check check-debug lint demo bench vm-shell
-.PHONY: install install-headers headers_install dkms-src dkms-check
+vm-run:
+	@test -n "$$CMD" || { echo "usage: make vm-run CMD='...' [VM_KERNEL=6.1] [VM_USER=nobody]" >&2; exit 2; }
+	@scripts/deps.sh base
+	@cd "$(VM_CALLER_DIR)" && $(CURDIR)/scripts/vm-run.sh -- "$$CMD"
+
+.PHONY: all modules modules_install clean deps selftests check check-debug lint demo bench vm-shell vm-run
+.PHONY: install install-headers headers_install dkms-src dkms-check keygen sign deb deb-check

@@ -51,6 +51,18 @@ for k in $KVERS; do
 	fi
 done
 
+# The workbench VM (host userland over 9p): vm-run itself and the examples.
+step "workbench: vm-run and examples/ on ${WORKBENCH_KERNEL:-6.12}"
+res=$top/build/logs/result-workbench
+rm -f "$res"
+"$top/scripts/workbench-check.sh" --kernel "${WORKBENCH_KERNEL:-6.12}" --result "$res" || bad=1
+if [ -f "$res" ]; then
+	read -r p f s <"$res"
+	tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
+else
+	bad=1
+fi
+
 echo
 echo "==> guest console logs: $top/build/logs/"
 if [ "$bad" -ne 0 ] && [ "$tf" -eq 0 ]; then

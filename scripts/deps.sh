@@ -5,7 +5,7 @@
 # Idempotent: only missing packages are installed, and nothing at all is done
 # when everything is present.
 #
-# usage: scripts/deps.sh [base] [lint] [debug] [bench] [tools]   (default: base)
+# usage: scripts/deps.sh [base] [lint] [debug] [bench] [tools] [deb]   (default: base)
 set -eu
 
 base="make gcc libc6-dev kmod cpio xz-utils busybox-static qemu-system-x86
@@ -17,6 +17,8 @@ lint="sparse coccinelle ocaml python3-docutils man-db groff-base dkms"
 debug="flex bison bc libelf-dev libssl-dev dwarves"
 # Third-party tools run in the test VM (scripts/tools-initramfs.sh).
 tools="stress-ng trinity binutils"
+# make deb and its test (scripts/deb.sh, scripts/deb-check.sh).
+deb="debhelper dh-dkms dpkg-dev dkms mmdebstrap"
 
 groups=${*:-base}
 want=
@@ -27,6 +29,7 @@ for g in $groups; do
 	debug) want="$want $base $debug" ;;
 	bench) want="$want $base" ;;
 	tools) want="$want $base $tools" ;;
+	deb) want="$want $base $deb" ;;
 	*) echo "deps.sh: unknown group '$g'" >&2; exit 2 ;;
 	esac
 done
