@@ -40,8 +40,9 @@ name=$1
 shift
 
 # What every chroot holds: the build tools and the kernel's headers and
-# image. sparse and dkms are for `make lint` and `make dkms-check`.
-pkgs="gcc make libc6-dev kmod sparse dkms xz-utils"
+# image. sparse and dkms (openssl: to sign) are for `make lint` and
+# `make dkms-check`.
+pkgs="gcc make libc6-dev kmod sparse dkms openssl xz-utils"
 kpkgs="linux-image-amd64 linux-headers-amd64"
 case $name in
 7.3) suite=trixie extra=trixie-backports ;;
@@ -88,7 +89,7 @@ create() {
 	rm -rf --one-file-system "$tmp"
 	srcs=("deb $mirror $suite main")
 	[ -n "$extra" ] && srcs+=("deb $mirror $extra main")
-	say "==> creating the $name chroot ($suite${extra:+ + $extra} from $mirror); takes ~8 minutes"
+	say "==> creating the $name chroot ($suite${extra:+ + $extra} from $mirror); takes a few minutes"
 	t0=$(date +%s)
 	# The kernel packages come from the backports when there are some.
 	mmdebstrap --variant=minbase --mode=root --quiet \
