@@ -18,6 +18,17 @@ step "checking dependencies"
 "$top/scripts/deps.sh" base || exit 1
 ksrc=$("$top/scripts/ksrc.sh") || exit 1
 
+# A chroot kernel's chroot takes minutes to create on first use: start
+# them all now, side by side and beside the selftests' build. kernels.sh
+# then finds them made (or waits on their lock, and reports any failure).
+chroot_pids=()
+for k in $KVERS; do
+	c=$("$top/scripts/kernels.sh" --chroot "$k")
+	[ -n "$c" ] || continue
+	"$top/scripts/chroot.sh" "$c" >/dev/null &
+	chroot_pids+=($!)
+done
+
 step "building the selftests (static, against $ksrc)"
 mkdir -p "$top/build/selftests"
 make -s -C "$top/selftests" KSFT_DIR="$ksrc/tools/testing/selftests" \
@@ -30,6 +41,10 @@ if tools=$("$top/scripts/tools-initramfs.sh" | tail -n 1); then
 else
 	echo "  tools unavailable: vmapdemo_tools will SKIP"
 fi
+
+for pid in "${chroot_pids[@]}"; do
+	wait "$pid"
+done
 
 tp=0 tf=0 ts=0 bad=0
 lines=()
