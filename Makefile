@@ -3,7 +3,8 @@
 # vmapdemo: user-facing Makefile. kbuild reads ./Kbuild instead of this file.
 #
 #   make                 build module/vmapdemo.ko for the running kernel (or KDIR)
-#   make check           build for 6.1 and 6.12, run the selftests in QEMU
+#   make check           build for 6.1, 6.12, 6.12-rt, 7.2 and 7.3, run the
+#                        selftests in QEMU on each (7.x from Debian chroots)
 #   make check-debug     the selftests on a KASAN/lockdep/kmemleak debug kernel
 #                        (built once into ~/.cache/vmapdemo, ~20 min)
 #   make demo            run the narrated demo in the 6.12 test VM
@@ -32,7 +33,7 @@
 
 KVER ?= $(if $(KERNELRELEASE),$(KERNELRELEASE),$(shell uname -r))
 KDIR ?= /lib/modules/$(KVER)/build
-KVERS ?= 6.1 6.12
+KVERS ?= 6.1 6.12 6.12-rt 7.2 7.3
 export KVERS
 
 # 6.1 defaults INSTALL_MOD_DIR to "extra" for M= builds, 6.12 to "updates":

@@ -2,9 +2,12 @@
 /*
  * compat.h - the one place where vmapdemo looks at the kernel version.
  *
- * vmapdemo builds against Debian's 6.1 and 6.12 kernels. Every difference
- * between the two that the module hits is papered over here, keyed on
- * LINUX_VERSION_CODE, so that the rest of the module reads like 6.12 code.
+ * vmapdemo builds against Debian's 6.1, 6.12, 7.2 and 7.3 kernels. Every
+ * difference between them that the module hits is papered over here, keyed
+ * on LINUX_VERSION_CODE, so that the rest of the module reads like 6.12
+ * code. Where a helper that works on every one of them exists (the folio
+ * calls), the wrapper uses it unconditionally and says which kernel lost
+ * the old call.
  */
 #ifndef _VMAPDEMO_COMPAT_H
 #define _VMAPDEMO_COMPAT_H
@@ -15,6 +18,10 @@
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
+#include <linux/uio.h>
+#if KERNEL_VERSION(6, 17, 0) > LINUX_VERSION_CODE
+#include <linux/pfn_t.h>
+#endif
 
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
 /* 6.3 made vma->vm_flags const and added these helpers (bc292ab00f6c). */
@@ -87,6 +94,57 @@ static inline void vd_shrinker_destroy(struct shrinker *shrinker)
 #else
 	shrinker_free(shrinker);
 #endif
+}
+
+/*
+ * Map the kernel's zero page at @addr of a VM_MIXEDMAP @vma.
+ * 6.17 dropped pfn_t ("mm: remove callers of pfn_t functionality", and
+ * <linux/pfn_t.h> with it): vmf_insert_mixed() takes a plain pfn. 7.x also
+ * renamed my_zero_pfn() to zero_pfn(); ZERO_PAGE() is the same page on all.
+ */
+static inline vm_fault_t vd_vmf_insert_zero(struct vm_area_struct *vma,
+					    unsigned long addr)
+{
+#if KERNEL_VERSION(6, 17, 0) > LINUX_VERSION_CODE
+	return vmf_insert_mixed(vma, addr, __pfn_to_pfn_t(my_zero_pfn(addr), 0));
+#else
+	return vmf_insert_mixed(vma, addr, page_to_pfn(ZERO_PAGE(addr)));
+#endif
+}
+
+/*
+ * copy_page_from_iter_atomic() is gone in 7.2 and 7.3, replaced by
+ * copy_folio_from_iter_atomic(); 6.1 has only the page call. @offset is
+ * within @page, which need not be the folio's first page.
+ */
+static inline size_t vd_copy_page_from_iter_atomic(struct page *page,
+						   size_t offset, size_t bytes,
+						   struct iov_iter *i)
+{
+#if KERNEL_VERSION(7, 0, 0) > LINUX_VERSION_CODE
+	return copy_page_from_iter_atomic(page, offset, bytes, i);
+#else
+	struct folio *folio = page_folio(page);
+
+	return copy_folio_from_iter_atomic(folio, offset +
+					   folio_page_idx(folio, page) * PAGE_SIZE,
+					   bytes, i);
+#endif
+}
+
+/*
+ * Set the page-cache offset of a driver page (pages.c). 6.16 renamed
+ * page->index to page->__folio_index ("mm: rename page->index to
+ * page->__folio_index"): only the folio's field remains. The pages are
+ * order 0, so the folio is the page.
+ *
+ * A stopgap: these pages are not in a page cache, and faking its fields
+ * (folio->mapping and ->index, which process-shared futexes key on) is
+ * what the page-cache issue replaces.
+ */
+static inline void vd_page_set_index(struct page *page, pgoff_t index)
+{
+	page_folio(page)->index = index;
 }
 
 #endif /* _VMAPDEMO_COMPAT_H */

@@ -234,7 +234,7 @@ struct page *vd_pages_insert(struct vd_pages *pa, pgoff_t index,
 	struct page *old;
 
 	/* Before anyone can find the page: see the top of the file. */
-	page->index = index;
+	vd_page_set_index(page, index);
 	WRITE_ONCE(page->mapping, pa->mapping);
 	xa_lock(&pa->xa);
 	old = __xa_cmpxchg(&pa->xa, index, NULL, page, GFP_KERNEL_ACCOUNT);

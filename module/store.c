@@ -566,7 +566,7 @@ static ssize_t vd_store_write_page(struct vd_store *st, pgoff_t index,
 	 * the caller faults it in and retries.
 	 */
 	pagefault_disable();
-	copied = copy_page_from_iter_atomic(page, offset, n, from);
+	copied = vd_copy_page_from_iter_atomic(page, offset, n, from);
 	pagefault_enable();
 	flush_dcache_page(page);
 	if (copied) {

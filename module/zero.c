@@ -53,7 +53,6 @@
 #include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/pfn_t.h>
 #include <linux/slab.h>
 
 #include <linux/vmapdemo.h>
@@ -164,7 +163,7 @@ static void vd_count_fault(struct vm_fault *vmf)
 static vm_fault_t vd_zero_insert_zero(struct vm_area_struct *vma,
 				      unsigned long addr)
 {
-	return vmf_insert_mixed(vma, addr, __pfn_to_pfn_t(my_zero_pfn(addr), 0));
+	return vd_vmf_insert_zero(vma, addr);
 }
 
 /* The window around the fault, but not the faulting page itself. */

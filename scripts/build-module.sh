@@ -6,6 +6,9 @@
 #
 # usage: scripts/build-module.sh RELEASE [KDIR] [extra make args...]
 # prints the path of the built .ko on its last line.
+#
+# A kernel that lives in a chroot (7.2, 7.3: scripts/kernels.sh --chroot) is
+# built inside it, with its suite's compiler, against its /lib/modules/REL/build.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,13 +17,19 @@ shift
 kdir=${1:-/lib/modules/$kver/build}
 [ $# -gt 0 ] && shift
 out=$top/build/kmod/$kver
-if [ ! -f "$kdir/Makefile" ]; then
-	echo "build-module.sh: no kernel build tree at $kdir" >&2
+croot=$("$top/scripts/kernels.sh" --chroot "$kver")
+run= rootdir=
+if [ -n "$croot" ]; then
+	run="$top/scripts/chroot.sh $croot run"
+	rootdir=$("$top/scripts/chroot.sh" "$croot")
+fi
+if [ ! -f "$rootdir$kdir/Makefile" ]; then
+	echo "build-module.sh: no kernel build tree at $rootdir$kdir" >&2
 	exit 1
 fi
 mkdir -p "$out"
 # Mirror the sources (only what kbuild needs) into the output tree.
 rm -rf "$out/module" "$out/uapi"
 cp -r "$top/Kbuild" "$top/module" "$top/uapi" "$out/"
-make -s -C "$kdir" M="$out" "$@" modules >&2
+$run make -s -C "$kdir" M="$out" "$@" modules >&2
 echo "$out/module/vmapdemo.ko"

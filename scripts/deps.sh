@@ -10,7 +10,8 @@ set -eu
 
 base="make gcc libc6-dev kmod cpio xz-utils busybox-static qemu-system-x86
 linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64
-linux-headers-6.12-amd64 linux-source-6.12"
+linux-headers-6.12-amd64 linux-source-6.12
+linux-image-6.12-rt-amd64 linux-headers-6.12-rt-amd64 mmdebstrap"
 # coccinelle needs ocaml's native compiler for the semantic patches that
 # embed OCaml scripts (null/badzero.cocci); --no-install-recommends drops it.
 lint="sparse coccinelle ocaml python3-docutils man-db groff-base dkms"

@@ -47,7 +47,17 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ -n "$kernel" ] || { echo "vm.sh: --kernel is required" >&2; exit 2; }
-kimage=${kimage:-/boot/vmlinuz-$kernel}
+if [ -z "$kimage" ]; then
+	# A chroot kernel (7.2, 7.3) boots the chroot's image, stock as the
+	# others: Debian builds what a QEMU guest with an initramfs console
+	# needs into the image, so no module has to be loaded to boot.
+	croot=$("$top/scripts/kernels.sh" --chroot "$kernel")
+	if [ -n "$croot" ]; then
+		kimage=$("$top/scripts/chroot.sh" "$croot")/boot/vmlinuz-$kernel
+	else
+		kimage=/boot/vmlinuz-$kernel
+	fi
+fi
 [ -r "$kimage" ] || { echo "vm.sh: no kernel image $kimage" >&2; exit 2; }
 
 work=$top/build/vm/$kernel-$mode
