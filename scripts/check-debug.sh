@@ -49,11 +49,12 @@ make -s -C "$top/selftests" KSFT_DIR="$ksrc/tools/testing/selftests" \
 
 step "building the tools for the VM (stress-ng, trinity, gup_test)"
 extra=()
-if tools=$("$top/scripts/tools-initramfs.sh" | tail -n 1); then
-	extra=(--extra "$tools")
-else
-	echo "  tools unavailable: vmapdemo_tools will SKIP"
+if ! tools=$("$top/scripts/tools-initramfs.sh" | tail -n 1); then
+	echo "  check-debug: FAIL: cannot build the tools for the VM (scripts/tools-initramfs.sh, see above; it needs root)"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
 fi
+extra=(--extra "$tools")
 
 step "debug kernel"
 dk=$("$top/scripts/debug-kernel.sh") || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
