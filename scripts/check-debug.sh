@@ -84,6 +84,7 @@ bad=0
 "$top/scripts/vm.sh" --kernel "$kver" --kimage "$kimage" --mode check \
 	--ko "$ko" --tests "$top/build/selftests" --result "$res" \
 	--log "$log" --append "$append" "${extra[@]}" \
+	--skips "$top/selftests/expected-skips/debug" \
 	--timeout "${VM_TIMEOUT:-1200}" || bad=1
 
 # vm.sh fails on a kmemleak suspect or lockdep turning off, but only if the

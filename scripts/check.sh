@@ -44,6 +44,7 @@ for k in $KVERS; do
 	rm -f "$res"
 	"$top/scripts/vm.sh" --kernel "$kver" --mode check --ko "$ko" \
 		--tests "$top/build/selftests" --result "$res" "${extra[@]}" \
+		--skips "$top/selftests/expected-skips/$k" \
 		--timeout "${VM_TIMEOUT:-900}" || bad=1
 	if [ -f "$res" ]; then
 		read -r p f s _ <"$res"
