@@ -200,9 +200,13 @@ TEST(large_objects_freed_completely)
 	int fd, round, i;
 
 	REQUIRE_DEVICE();
-	fd = open(VMAPDEMO_PATH, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	/* Runnable competitors on every CPU, so that the freeing must yield. */
+	/*
+	 * Runnable competitors on every CPU, so that the freeing must yield.
+	 * Forked before the open: a burner holds no reference to the device,
+	 * so one still dying after this test (killed by timeout: the burners
+	 * die of PR_SET_PDEATHSIG, unwaited) cannot pin the module in the
+	 * next test.
+	 */
 	for (i = 0; i < 2; i++) {
 		burner[i] = fork();
 		ASSERT_LE(0, burner[i]);
@@ -213,6 +217,8 @@ TEST(large_objects_freed_completely)
 				;
 		}
 	}
+	fd = open(VMAPDEMO_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
 	GET_STATS(&st0);
 	for (round = 0; round < rounds; round++) {
 		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -397,6 +403,12 @@ TEST(mapping_pins_module)
 	REQUIRE_DEVICE();
 	if (vd_read_ll(path) < 0)
 		SKIP(return, "%s unreadable", path);
+	/*
+	 * What an earlier test started may still be going away (a process
+	 * killed by its time limit, a reaped child's last fput): wait for
+	 * the module to be unused, bounded, before measuring.
+	 */
+	ASSERT_EQ(0, vd_wait_ll(path, 0, 30)) TH_LOG("%s stays at %lld", path, vd_read_ll(path));
 	for (i = 0; i < 2; i++) {
 		int fd = open(VMAPDEMO_PATH, O_RDWR | O_CLOEXEC);
 		char *p;
