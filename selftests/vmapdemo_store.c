@@ -22,6 +22,8 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include <stddef.h>
+
 #include "kselftest_harness.h"
 #include "vmapdemo_test.h"
 
@@ -979,6 +981,99 @@ TEST_F(store, ioctl_bad_args)
 }
 
 /* Writes at and across the maximum size: EFBIG, or short. */
+/*
+ * The versioned struct called with the sizes of its older versions (120:
+ * the first, 208: with msync and crash, before reclaim) gets the fields it
+ * knows, the same as a full-size call's, and not one byte past its size;
+ * one byte less than the first version is EINVAL and writes nothing.
+ */
+TEST_F(store, info_older_sizes)
+{
+	static const unsigned int sizes[] = { 120, 208, sizeof(struct vmapdemo_store_info) };
+	struct vmapdemo_store_info full;
+	union {
+		struct vmapdemo_store_info info;
+		unsigned char b[sizeof(struct vmapdemo_store_info) + 64];
+	} u;
+	unsigned int i, j;
+
+	ASSERT_EQ(120, offsetof(struct vmapdemo_store_info, backing_pages));
+	ASSERT_EQ(208, offsetof(struct vmapdemo_store_info, pages_reclaimed));
+	ASSERT_EQ(0, store_info(self->fd, &full));
+	for (i = 0; i < 3; i++) {
+		memset(&u, 0, sizeof(u));
+		memset(u.b + sizes[i], 0xee, sizeof(u) - sizes[i]);
+		u.info.size = sizes[i];
+		ASSERT_EQ(0, ioctl(self->fd, VMAPDEMO_STORE_IOC_GET_INFO, &u))
+			TH_LOG("size %u: %s", sizes[i], strerror(errno));
+		EXPECT_EQ(sizes[i], u.info.size);
+		EXPECT_EQ(full.store_size, u.info.store_size);
+		EXPECT_EQ(full.max_size, u.info.max_size);
+		EXPECT_EQ(full.index, u.info.index);
+		EXPECT_EQ(full.resizes, u.info.resizes);
+		if (sizes[i] > 120)
+			EXPECT_EQ(full.crash_gen, u.info.crash_gen);
+		for (j = sizes[i]; j < sizeof(u); j++)
+			if (u.b[j] != 0xee)
+				break;
+		EXPECT_EQ(sizeof(u), j) TH_LOG("size %u: byte %u past it written", sizes[i], j);
+	}
+	memset(&u, 0xee, sizeof(u));
+	u.info.size = 119;
+	u.info.flags = 0;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, VMAPDEMO_STORE_IOC_GET_INFO, &u));
+	EXPECT_EQ(EINVAL, errno);
+	for (j = 8; j < sizeof(u); j++)
+		if (u.b[j] != 0xee)
+			break;
+	EXPECT_EQ(sizeof(u), j) TH_LOG("size 119: byte %u written", j);
+}
+
+/*
+ * SYNC and CRASH act first and write their output last: with the struct
+ * in a read-only page they do their work and then fail with EFAULT
+ * (as documented in vmapdemo(4)). A program must not take EFAULT as
+ * "nothing happened".
+ */
+TEST_F(store, sync_crash_efault_after_acting)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	struct vmapdemo_store_info i0, i1;
+	struct vmapdemo_store_sync *sy;
+	struct vmapdemo_store_crash *cr;
+	char *ro, got[4];
+
+	ro = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	sy = (void *)ro;
+	cr = (void *)(ro + 256);
+	sy->size = sizeof(*sy);
+	sy->flags = VMAPDEMO_STORE_SYNC_SYNC;
+	cr->size = sizeof(*cr);
+	ASSERT_EQ(0, mprotect(ro, ps, PROT_READ));
+
+	ASSERT_EQ(4, pwrite(self->fd, "sync", 4, 0));
+	ASSERT_EQ(0, store_info(self->fd, &i0));
+	ASSERT_LT(0, i0.dirty_pages);
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, VMAPDEMO_STORE_IOC_SYNC, sy));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, store_info(self->fd, &i1));
+	EXPECT_EQ(0, i1.dirty_pages);
+	EXPECT_EQ(i0.sync_gen + 1, i1.sync_gen);
+
+	ASSERT_EQ(4, pwrite(self->fd, "lost", 4, 0));
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, VMAPDEMO_STORE_IOC_CRASH, cr));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, store_info(self->fd, &i0));
+	EXPECT_EQ(i1.crash_gen + 1, i0.crash_gen);
+	ASSERT_EQ(4, pread(self->fd, got, 4, 0));
+	EXPECT_EQ(0, memcmp(got, "sync", 4));
+	munmap(ro, ps);
+}
+
 TEST_F(store, write_at_max_size)
 {
 	unsigned long long max = 64ULL << 30;
