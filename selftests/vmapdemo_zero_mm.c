@@ -143,9 +143,64 @@ TEST_F(mm, madvise_dontneed)
 	munmap(p, len);
 }
 
+/* Pages of [p, p + len) that mincore() reports resident; -1 on error. */
+static long resident_pages(char *p, size_t len, long ps)
+{
+	unsigned char vec[256];
+	size_t i, n = len / ps;
+	long r = 0;
+
+	if (n > sizeof(vec) || mincore(p, len, vec))
+		return -1;
+	for (i = 0; i < n; i++)
+		r += vec[i] & 1;
+	return r;
+}
+
+/* VmLck of this process, in kB; -1 if not found. */
+static long vmlck_kb(void)
+{
+	char buf[4096], *l;
+
+	if (vd_read_file("/proc/self/status", buf, sizeof(buf)) < 0)
+		return -1;
+	l = strstr(buf, "VmLck:");
+	return l ? strtol(l + 6, NULL, 10) : -1;
+}
+
+/*
+ * Is the VMA at p VM_MIXEDMAP ("mm" in smaps' VmFlags)? mlock() leaves
+ * such a VMA alone (VM_SPECIAL): it succeeds and locks nothing.
+ */
+static int vma_mixedmap(char *p)
+{
+	static char buf[1 << 16];
+	char key[32], *v, *e;
+	int fd = open("/proc/self/smaps", O_RDONLY);
+	ssize_t n = 0, r;
+
+	if (fd < 0)
+		return -1;
+	while (n < (ssize_t)sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	buf[n] = 0;
+	snprintf(key, sizeof(key), "%lx-", (unsigned long)p);
+	v = strstr(buf, key);
+	if (!v || !(v = strstr(v, "VmFlags:")))
+		return -1;
+	e = strchr(v, '\n');
+	if (e)
+		*e = 0;
+	return strstr(v, " mm") != NULL;
+}
+
 /*
  * MAP_POPULATE, MAP_LOCKED, mlock, munlock and MADV_POPULATE_READ/WRITE on
- * private and shared, writable and read-only mappings.
+ * private and shared, writable and read-only mappings: the calls succeed,
+ * MAP_POPULATE and MAP_LOCKED leave every page resident (mincore), and
+ * mlock()/MAP_LOCKED count the mapping in VmLck, but for a VM_MIXEDMAP
+ * VMA, which mlock() skips.
  */
 TEST_F(mm, populate_and_mlock)
 {
@@ -160,10 +215,19 @@ TEST_F(mm, populate_and_mlock)
 			int w = prots[j] & PROT_WRITE;
 			char *p;
 
+			long lck0 = vmlck_kb(), mixed;
+
 			p = mmap(NULL, len, prots[j], types[i] | MAP_POPULATE, self->fd, 0);
 			ASSERT_NE(MAP_FAILED, p);
+			EXPECT_EQ((long)(len / ps), resident_pages(p, len, ps))
+				TH_LOG("MAP_POPULATE: type %d prot %d", types[i], prots[j]);
 			EXPECT_TRUE(vd_all(p, len, 0));
+			mixed = vma_mixedmap(p);
+			ASSERT_LE(0, mixed);
+			ASSERT_LE(0, lck0);
 			EXPECT_EQ(0, mlock(p, len)) TH_LOG("mlock: %s", strerror(errno));
+			EXPECT_EQ(lck0 + (mixed ? 0 : (long)(len / 1024)), vmlck_kb())
+				TH_LOG("mlock: type %d prot %d mixedmap %ld", types[i], prots[j], mixed);
 			EXPECT_TRUE(vd_all(p, len, 0));
 			if (w)
 				memset(p, 0x61, len);
@@ -173,11 +237,16 @@ TEST_F(mm, populate_and_mlock)
 			if (!w)
 				EXPECT_EQ(EINVAL, errno);
 			EXPECT_EQ(0, munlock(p, len));
+			EXPECT_EQ(lck0, vmlck_kb());
 			EXPECT_TRUE(vd_all(p, len, w ? 0x61 : 0));
 			EXPECT_EQ(0, munmap(p, len));
 
 			p = mmap(NULL, len, prots[j], types[i] | MAP_LOCKED, self->fd, 0);
 			ASSERT_NE(MAP_FAILED, p);
+			EXPECT_EQ((long)(len / ps), resident_pages(p, len, ps))
+				TH_LOG("MAP_LOCKED: type %d prot %d", types[i], prots[j]);
+			EXPECT_EQ(lck0 + (vma_mixedmap(p) ? 0 : (long)(len / 1024)), vmlck_kb())
+				TH_LOG("MAP_LOCKED: type %d prot %d", types[i], prots[j]);
 			EXPECT_TRUE(vd_all(p, len, 0));
 			if (w) {
 				memset(p, 0x62, len);
