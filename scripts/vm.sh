@@ -281,6 +281,8 @@ END {
 }' "$log")
 
 echo "$summary" | grep '^FAIL ' | sed 's/^FAIL /  vm: FAIL: /' | head -40
+nfail=$(echo "$summary" | grep -c '^FAIL ')
+[ "$nfail" -gt 40 ] && echo "  vm: ... and $((nfail - 40)) more FAIL lines (40 shown)"
 set -- $(echo "$summary" | sed -n 's/^COUNTS //p')
 passed=$1 failed=$2 skipped=$3 problems=$4
 [ -n "$result" ] && echo "$passed $failed $skipped $problems" >"$result"
