@@ -156,7 +156,7 @@ help:
 	@echo '  INSTALL, DEPMOD      the install and depmod programs'
 	@echo '  DKMS_SRC             dkms-src destination (default: DESTDIR/usr/src/vmapdemo-VERSION)'
 	@echo 'Environment of the VM targets:'
-	@echo '  VM_TIMEOUT           guest watchdog in seconds (check 900, check-debug 1200, demo 600)'
+	@echo '  VM_TIMEOUT           guest watchdog in seconds (check 900, check-debug 2400, demo 600)'
 	@echo '  VM_APPEND            more kernel command line for check-debug'
 	@echo '  VM_KERNEL            kernel of vm-shell (default 6.12); DEMO_KERNEL for demo'
 	@echo '  ACCEL                tcg (default) or kvm'

@@ -67,7 +67,10 @@ scan() {
 	sleep 1
 	now=$(wc -l </tmp/kmsg)
 	[ "$now" -gt "$scanned" ] || return 0
+	# The command line names the detectors' options (hung_task_panic=1,
+	# softlockup_panic=1, oops=panic): not a report.
 	head -n "$now" /tmp/kmsg | tail -n +$((scanned + 1)) | cut -d';' -f2- |
+		grep -v -E '^(Kernel )?[Cc]ommand line:' |
 		grep -E -f "$SPLATS" >/tmp/splats
 	scanned=$now
 	n=$(wc -l </tmp/splats)

@@ -253,7 +253,7 @@ intest && /^not ok [0-9]+ /	{ seen++; failed++; curfail = 1; n = $0; sub(/^not o
 # (it panicked or hung), anywhere in a line, after a printk timestamp.
 match($0, /\[ *[0-9]+\.[0-9]+\] /) {
 	rest = substr($0, RSTART + RLENGTH)
-	if (rest ~ pat) conssplat[++ncs] = substr($0, RSTART)
+	if (rest ~ pat && rest !~ /^(Kernel )?[Cc]ommand line:/) conssplat[++ncs] = substr($0, RSTART)
 }
 END {
 	if (!kmsgscan) {
