@@ -1074,6 +1074,60 @@ TEST_F(store, sync_crash_efault_after_acting)
 	munmap(ro, ps);
 }
 
+/*
+ * Stores are separate: writing, resizing, syncing and crashing store0
+ * leaves store1's data, size and counters as they were.
+ */
+TEST(stores_are_isolated)
+{
+	const char *s1 = "/dev/" VMAPDEMO_STORE_NAME_PREFIX "1";
+	struct vmapdemo_store_info a, b, i0, o0, o1;
+	struct vmapdemo_store_crash cr = { .size = sizeof(cr) };
+	unsigned long long sum;
+	int f0, f1;
+	char buf[8];
+
+	if (access(STORE0, F_OK) || access(s1, F_OK))
+		SKIP(return, "needs " STORE0 " and %s: load vmapdemo.ko with nr_stores >= 2", s1);
+	f0 = open(STORE0, O_RDWR | O_CLOEXEC);
+	f1 = open(s1, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, f0);
+	ASSERT_LE(0, f1);
+	ASSERT_EQ(0, store_info(f0, &o0));
+	ASSERT_EQ(0, store_info(f1, &o1));
+	ASSERT_EQ(0, store_reset(f0, 1 << 20));
+	ASSERT_EQ(0, store_reset(f1, 1 << 20));
+	ASSERT_EQ(8, pwrite(f1, "store1!!", 8, 4096));
+	ASSERT_EQ(0, store_info(f1, &a));
+	sum = content_sum(f1, 1 << 20);
+
+	ASSERT_EQ(8, pwrite(f0, "store0!!", 8, 4096));
+	EXPECT_EQ(0, fsync(f0));
+	ASSERT_EQ(8, pwrite(f0, "unsynced", 8, 8192));
+	EXPECT_EQ(0, store_resize(f0, 3 << 20));
+	EXPECT_EQ(0, ioctl(f0, VMAPDEMO_STORE_IOC_CRASH, &cr));
+	ASSERT_EQ(0, store_info(f0, &i0));
+	EXPECT_EQ(3 << 20, i0.store_size);
+
+	ASSERT_EQ(0, store_info(f1, &b));
+	EXPECT_EQ(a.store_size, b.store_size);
+	EXPECT_EQ(a.dirty_pages, b.dirty_pages);
+	EXPECT_EQ(a.crash_gen, b.crash_gen);
+	EXPECT_EQ(a.sync_gen, b.sync_gen);
+	EXPECT_EQ(a.resizes, b.resizes);
+	EXPECT_EQ(sum, content_sum(f1, 1 << 20));
+	ASSERT_EQ(8, pread(f1, buf, 8, 4096));
+	EXPECT_EQ(0, memcmp(buf, "store1!!", 8));
+	/* store1's dirty page was not crashed, and its next sync is clean. */
+	EXPECT_EQ(0, fsync(f1));
+	ASSERT_EQ(8, pread(f0, buf, 8, 4096));
+	EXPECT_EQ(0, memcmp(buf, "store0!!", 8));
+	EXPECT_EQ(0, store_reset(f0, o0.store_size));
+	EXPECT_EQ(0, store_reset(f1, o1.store_size));
+	close(f0);
+	close(f1);
+}
+
 TEST_F(store, write_at_max_size)
 {
 	unsigned long long max = 64ULL << 30;

@@ -17,6 +17,10 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP	4
+#endif
+
 #include "kselftest_harness.h"
 #include "vmapdemo_test.h"
 
@@ -254,6 +258,104 @@ TEST_F(mm, populate_and_mlock)
 			}
 			EXPECT_EQ(0, munmap(p, len));
 		}
+	}
+}
+
+/*
+ * MAP_FIXED over part of a mapping: the pages replaced read as the new
+ * mapping's (a new anonymous page, or a new object of the device: zeros),
+ * the others keep their data; as on /dev/zero.
+ */
+TEST_F(mm, map_fixed_over_part)
+{
+	static const int types[] = { MAP_PRIVATE, MAP_SHARED };
+	long ps = self->pagesize;
+	size_t len = 4 * ps;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, types[i], self->fd, 0), *q;
+
+		ASSERT_NE(MAP_FAILED, p);
+		memset(p, 0x71, len);
+		q = mmap(p + ps, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+			 -1, 0);
+		ASSERT_EQ(p + ps, q);
+		q = mmap(p + 2 * ps, ps, PROT_READ | PROT_WRITE, types[i] | MAP_FIXED, self->fd, 0);
+		ASSERT_EQ(p + 2 * ps, q);
+		EXPECT_TRUE(vd_all(p, ps, 0x71));
+		EXPECT_TRUE(vd_all(p + ps, ps, 0));
+		EXPECT_TRUE(vd_all(p + 2 * ps, ps, 0)) TH_LOG("type %d: the new mapping is new", types[i]);
+		EXPECT_TRUE(vd_all(p + 3 * ps, ps, 0x71));
+		/* The new piece is independent of what is left of the old. */
+		p[2 * ps] = 0x72;
+		EXPECT_EQ(0x71, p[3 * ps]);
+		EXPECT_EQ(0, munmap(p, len));
+	}
+}
+
+/*
+ * mremap(MREMAP_DONTUNMAP) moves the pages and leaves the old range mapped:
+ * a private mapping's old range then reads zeros (its pages moved), a
+ * shared one's still reads the object's data; as on /dev/zero.
+ */
+TEST_F(mm, mremap_dontunmap)
+{
+	static const int types[] = { MAP_PRIVATE, MAP_SHARED };
+	long ps = self->pagesize;
+	size_t len = 4 * ps;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, types[i], self->fd, 0), *q;
+
+		ASSERT_NE(MAP_FAILED, p);
+		memset(p, 0x73, len);
+		q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);
+		ASSERT_NE(MAP_FAILED, q) TH_LOG("type %d: %s", types[i], strerror(errno));
+		EXPECT_NE(p, q);
+		EXPECT_TRUE(vd_all(q, len, 0x73));
+		EXPECT_TRUE(vd_all(p, len, types[i] == MAP_SHARED ? 0x73 : 0))
+			TH_LOG("type %d: the old range", types[i]);
+		if (types[i] == MAP_SHARED) {
+			q[0] = 0x74;
+			EXPECT_EQ(0x74, p[0]);
+		}
+		EXPECT_EQ(0, munmap(p, len));
+		EXPECT_EQ(0, munmap(q, len));
+	}
+}
+
+/*
+ * mlock2(MLOCK_ONFAULT): the range counts in VmLck at once, but no page is
+ * brought in until it is touched (mincore); as on /dev/zero.
+ */
+TEST_F(mm, mlock2_onfault)
+{
+	static const int types[] = { MAP_PRIVATE, MAP_SHARED };
+	long ps = self->pagesize;
+	size_t len = 16 * ps;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, types[i], self->fd, 0);
+		long lck0 = vmlck_kb();
+
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_LE(0, lck0);
+		if (vma_mixedmap(p) == 1) {
+			munmap(p, len);
+			SKIP(return, "VM_MIXEDMAP (fault_ahead > 1): mlock does not lock");
+		}
+		ASSERT_EQ(0, syscall(__NR_mlock2, p, len, 1 /* MLOCK_ONFAULT */))
+			TH_LOG("mlock2: %s", strerror(errno));
+		EXPECT_EQ(lck0 + (long)(len / 1024), vmlck_kb());
+		EXPECT_EQ(0, resident_pages(p, len, ps)) TH_LOG("type %d", types[i]);
+		p[5 * ps] = 1;
+		EXPECT_EQ(1, resident_pages(p + 5 * ps, ps, ps));
+		EXPECT_EQ(0, munlock(p, len));
+		EXPECT_EQ(lck0, vmlck_kb());
+		EXPECT_EQ(0, munmap(p, len));
 	}
 }
 
