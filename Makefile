@@ -12,7 +12,7 @@
 #                        VM; BENCH_MODE=icount for deterministic counts)
 #   make vm-shell        a shell in the workbench VM: module loaded, host userland
 #   make vm-run CMD=...  run CMD in the workbench VM (VM_KERNEL, VM_USER)
-#   make selftests       build the selftests for this host
+#   make selftests       build the selftests for this host, into selftests/
 #   make lint            checkpatch, sparse, W=1, coccicheck, uapi, kernel-doc,
 #                        man page and rst rendering
 #   make install         build, install into /lib/modules/$(KVER)/updates, depmod
@@ -24,7 +24,8 @@
 #   make deb-check       install them in a Debian 12 chroot, check DKMS built
 #   make keygen          make a MOK key pair (KEY=MOK.priv CERT=MOK.der)
 #   make sign            sign module/vmapdemo.ko with KEY and CERT (sign-file)
-#   make clean
+#   make clean           remove build products (extracts nothing)
+#   make help            every target and variable, a line each
 #
 # KVER (default: KERNELRELEASE as DKMS passes it, else `uname -r`) or KDIR
 # select the kernel. DESTDIR stages an install for packaging: the module goes
@@ -102,13 +103,13 @@ deb-check:
 	@scripts/deps.sh deb
 	scripts/deb-check.sh
 
-# The selftests need the extracted linux-source tree; a copy of the sources
-# without selftests/ (DKMS's) must not extract it just to clean.
+# Cleaning extracts nothing: the selftests' sub-make would need the
+# linux-source tree (1.7 GB) only to know the names of its binaries.
+SELFTEST_BINS = $(patsubst %.c,%,$(wildcard selftests/vmapdemo_*.c))
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		find module -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
-	$(if $(wildcard selftests/Makefile),-$(MAKE) -s -C selftests clean \
-		KSFT_DIR=$(KSFT_DIR) 2>/dev/null)
+	rm -f $(SELFTEST_BINS)
 	rm -rf build
 
 deps:
@@ -163,5 +164,50 @@ vm-run:
 	@scripts/deps.sh base
 	@cd "$(VM_CALLER_DIR)" && $(CURDIR)/scripts/vm-run.sh -- "$$CMD"
 
-.PHONY: all modules modules_install clean deps selftests check check-debug lint demo bench vm-shell vm-run
+help:
+	@echo 'vmapdemo targets:'
+	@echo '  all, modules         build module/vmapdemo.ko for KVER/KDIR (the default)'
+	@echo '  modules_install      install the module only (kbuild; no depmod)'
+	@echo '  install              build, install into /lib/modules/KVER/updates, depmod'
+	@echo '  install-headers      install the uapi header into PREFIX/include/linux'
+	@echo '  headers_install      the same as install-headers'
+	@echo '  dkms-src             copy the DKMS source tree to /usr/src/vmapdemo-VERSION'
+	@echo '  dkms-check           dkms add/build/install/remove in throwaway trees'
+	@echo '  deps                 install the base packages (scripts/deps.sh base)'
+	@echo '  selftests            build the selftests for this host, into selftests/'
+	@echo '  check                the selftests on every kernel of KVERS in QEMU'
+	@echo '  check-debug          the selftests on the KASAN/lockdep/kmemleak debug kernel'
+	@echo '  demo                 the narrated demo in the 6.12 VM; fails if a claim does not hold'
+	@echo '  bench                benchmark faults against the kernel'"'"'s own mappings'
+	@echo '  vm-shell             a shell in the workbench VM (host userland over 9p, module loaded)'
+	@echo '  vm-run CMD=...       run CMD in the workbench VM as VM_USER; exits with its status'
+	@echo '  keygen, sign         make a MOK key pair; sign the module with KEY and CERT'
+	@echo '  deb, deb-check       build the vmapdemo-dkms/-dev packages; test them in a chroot'
+	@echo '  lint                 checkpatch, sparse, W=1, coccicheck, uapi, kernel-doc, docs'
+	@echo '  clean                remove build products (extracts nothing)'
+	@echo '  help                 this list'
+	@echo 'Variables:'
+	@echo '  KVER                 kernel release to build for (default: KERNELRELEASE, else uname -r)'
+	@echo '  KDIR                 kernel build tree (default: /lib/modules/KVER/build)'
+	@echo '  KVERS                kernels of check, lint, dkms-check (default: "6.1 6.12 6.12-rt 7.2 7.3")'
+	@echo '  KSFT_DIR             kselftest framework (default: linux-source-6.12, scripts/ksrc.sh)'
+	@echo '  DESTDIR              staging root for install and install-headers'
+	@echo '  PREFIX, INCLUDEDIR   header location (default: /usr/local, PREFIX/include)'
+	@echo '  INSTALL_MOD_DIR      module subdirectory (default: updates)'
+	@echo '  INSTALL_MOD_PATH     module install root (default: DESTDIR)'
+	@echo '  INSTALL, DEPMOD      the install and depmod programs'
+	@echo '  DKMS_SRC             dkms-src destination (default: DESTDIR/usr/src/vmapdemo-VERSION)'
+	@echo 'Environment of the VM targets:'
+	@echo '  VM_TIMEOUT           guest watchdog in seconds (check 900, check-debug 2400, demo 600)'
+	@echo '  VM_APPEND            more kernel command line for check-debug'
+	@echo '  VM_KERNEL, VM_USER   kernel (default 6.12) and user (default root) of vm-shell, vm-run'
+	@echo '  KEY, CERT            signing key and certificate (default MOK.priv, MOK.der)'
+	@echo '  DEMO_KERNEL          kernel of demo (default 6.12)'
+	@echo '  ACCEL                tcg (default) or kvm'
+	@echo '  BENCH_MODE           wall (default) or icount; BENCH_CPU, BENCH_ARGS (scripts/bench.sh)'
+	@echo '  VMAPDEMO_CACHE       cache directory (default ~/.cache/vmapdemo)'
+	@echo '  VMAPDEMO_JOBS        parallel jobs of the debug kernel build'
+	@echo '  VD_STRESS_SECS, VD_TOOLS_SECS, VD_TIMEOUT_SCALE  test bounds (see Documentation/testing.rst)'
+
+.PHONY: all modules modules_install clean deps selftests check check-debug lint demo bench vm-shell vm-run help
 .PHONY: install install-headers headers_install dkms-src dkms-check keygen sign deb deb-check

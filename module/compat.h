@@ -147,4 +147,18 @@ static inline void vd_page_set_index(struct page *page, pgoff_t index)
 	page_folio(page)->index = index;
 }
 
+/*
+ * splice(), sendfile() and copy_file_range() as /dev/zero answers them:
+ * 6.7 gave /dev/zero copy_splice_read() and a ->splice_write that discards
+ * (iter_file_splice_write() through our ->write_iter does the same); before
+ * it, /dev/zero had neither and they fail with EINVAL.
+ */
+#if KERNEL_VERSION(6, 7, 0) > LINUX_VERSION_CODE
+#define vd_zero_splice_read	NULL
+#define vd_zero_splice_write	NULL
+#else
+#define vd_zero_splice_read	copy_splice_read
+#define vd_zero_splice_write	iter_file_splice_write
+#endif
+
 #endif /* _VMAPDEMO_COMPAT_H */

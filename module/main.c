@@ -153,6 +153,9 @@ static const struct file_operations vmapdemo_fops = {
 	.mmap		= vd_zero_mmap,
 	.read_iter	= vmapdemo_read_iter,
 	.write_iter	= vmapdemo_write_iter,
+	/* splice(), sendfile() and copy_file_range() as on /dev/zero */
+	.splice_read	= vd_zero_splice_read,
+	.splice_write	= vd_zero_splice_write,
 	.llseek		= vmapdemo_llseek,
 	.unlocked_ioctl	= vmapdemo_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

@@ -28,6 +28,13 @@ hostname vmapdemo-vm
 mode=check
 test_timeout=600
 debug=0
+# Every kernel log record, streamed from /dev/kmsg into tmpfs from here on:
+# splats are searched for in these records, whole and from their start,
+# whatever the console made of them (a record printed while a test wrote to
+# the console starts mid-line there). The command line's log_buf_len= keeps
+# the early ones until this reader starts.
+cat /dev/kmsg >/tmp/kmsg 2>/dev/null &
+kmsg_pid=$!
 unloaded=0
 bench_args=
 bench_thp=always,never
@@ -43,6 +50,79 @@ for arg in $(cat /proc/cmdline); do
 done
 
 say() { echo "VMAPDEMO: $*"; }
+
+# The patterns of kernel log records that fail a run (scripts/splat.pattern,
+# one extended regular expression per line).
+SPLATS=/etc/vmapdemo-splat.pattern
+# scan NAME: print the records logged since the last scan that match a
+# pattern, as "VMAPDEMO: splat in NAME: <record>" (at most 10 per scan),
+# and add their count to $nsplat. NAME is the test program that was
+# running, or the phase (boot, end).
+scanned=0
+nsplat=0
+scan() {
+	local now n
+	[ -s "$SPLATS" ] || { say "splat in $1: no pattern file $SPLATS"; nsplat=$((nsplat + 1)); return; }
+	# Give the reader a moment to catch up with the last records.
+	sleep 1
+	now=$(wc -l </tmp/kmsg)
+	[ "$now" -gt "$scanned" ] || return 0
+	# The command line names the detectors' options (hung_task_panic=1,
+	# softlockup_panic=1, oops=panic): not a report.
+	head -n "$now" /tmp/kmsg | tail -n +$((scanned + 1)) | cut -d';' -f2- |
+		grep -v -E '^(Kernel )?[Cc]ommand line:' |
+		grep -E -f "$SPLATS" >/tmp/splats
+	scanned=$now
+	n=$(wc -l </tmp/splats)
+	head -n 10 /tmp/splats | while IFS= read -r rec; do
+		say "splat in $1: $rec"
+	done
+	nsplat=$((nsplat + n))
+}
+
+# Per-program time limits: /tests/timeouts ("PROGRAM SECONDS" lines), else
+# /tests/settings' timeout=, else 300 s; four times that on the debug
+# kernel (KASAN, lockdep and kmemleak under TCG), never more than the
+# vmapdemo.timeout= cap.
+prog_limit() {
+	lim=$(awk -v p="$1" '$1 == p { print $2; exit }' /tests/timeouts 2>/dev/null)
+	[ -n "$lim" ] || lim=$(sed -n 's/^timeout=//p' /tests/settings 2>/dev/null)
+	[ -n "$lim" ] || lim=300
+	[ "$debug" = 1 ] && lim=$((lim * 4))
+	[ "$lim" -gt "$test_timeout" ] && lim=$test_timeout
+	echo "$lim"
+}
+
+# run_prog PATH NAME LIMIT: run one test program in its own session (so the
+# processes it forks can be found and killed) under its own time limit.
+# On expiry it gets SIGTERM, then SIGKILL 10 s later; either way every
+# process left in its session is killed and reaped before the next program
+# starts, so the module is no longer in use by it. Sets $rc, $timedout.
+run_prog() {
+	rm -f /tmp/timedout
+	setsid "$1" &
+	pid=$!
+	setsid sh -c "sleep $3; touch /tmp/timedout; kill -TERM -$pid; sleep 10; kill -KILL -$pid" \
+		>/dev/null 2>&1 &
+	wdog=$!
+	wait $pid
+	rc=$?
+	kill -KILL -$wdog 2>/dev/null
+	wait $wdog 2>/dev/null
+	timedout=0
+	[ -e /tmp/timedout ] && timedout=1
+	# Whatever the program left behind in its session (a harness child
+	# still in a test, a forked helper) goes too, and must be gone.
+	kill -KILL -$pid 2>/dev/null
+	n=0
+	while kill -0 -$pid 2>/dev/null && [ $n -lt 30 ]; do
+		sleep 1
+		n=$((n + 1))
+	done
+	if kill -0 -$pid 2>/dev/null; then
+		say "test-leftover $2: processes of its session did not exit after SIGKILL"
+	fi
+}
 finish() {
 	taint1=$(cat /proc/sys/kernel/tainted)
 	# O (4096, out-of-tree) and E (8192, unsigned) are expected.
@@ -78,6 +158,17 @@ finish() {
 	if [ -r /proc/lockdep_stats ]; then
 		say "lockdep $(grep 'debug_locks:' /proc/lockdep_stats | tr -s ' ')"
 	fi
+	# The whole run's records (the per-program scans have named their
+	# splats already; this also covers module load, unload and the end).
+	scan end
+	if kill -0 $kmsg_pid 2>/dev/null; then
+		kill $kmsg_pid
+	else
+		# cat stops on EPIPE: the buffer wrapped under it.
+		say "splat in end: the /dev/kmsg reader exited early: records lost"
+		nsplat=$((nsplat + 1))
+	fi
+	say "splats=$nsplat"
 	say "dmesg-begin"
 	dmesg
 	say "dmesg-end"
@@ -102,13 +193,19 @@ fi
 status=ok
 case $mode in
 check)
+	scan boot
 	for t in /tests/vmapdemo_*; do
 		[ -x "$t" ] || continue
 		name=${t##*/}
-		say "test-start $name"
-		timeout "$test_timeout" "$t"
-		rc=$?
-		say "test-end $name rc=$rc"
+		lim=$(prog_limit "$name")
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		say "test-start $name limit=${lim}s"
+		run_prog "$t" "$name" "$lim"
+		t1=$(cut -d' ' -f1 /proc/uptime)
+		secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", b - a + 0.5 }')
+		[ "$timedout" = 1 ] && say "test-timeout $name limit=${lim}s"
+		scan "$name"
+		say "test-end $name rc=$rc secs=$secs"
 	done
 	;;
 demo)

@@ -12,6 +12,8 @@
 #   kernel-doc   kernel-doc -none -Wall on the uapi header and module sources
 #   man-page     groff -man -ww -z on Documentation/*.[1-9], any warning counts
 #   rst          docutils renders Documentation/*.rst, any warning or error counts
+#   doc-sync     scripts/doc-sync.py: version, ioctls, struct sizes and module
+#                parameters equal in the uapi header, code, man page and rst
 #   dkms.conf    PACKAGE_VERSION equals VMAPDEMO_VERSION in module/vmapdemo.h
 #
 # It prints one line per tool with its finding count, then a summary line,
@@ -84,6 +86,14 @@ for f in "${msrc[@]}" "${usrc[@]}"; do
 		sed "s|^$top/||" >>"$cp_log"
 done
 grep -E ': (ERROR|WARNING|CHECK):' "$cp_log" >"$cp_log.findings"
+# A clean run prints nothing, and so does a checkpatch that did not run:
+# it must find the known problems of a canary file, or that is a finding.
+canary=$out/canary.c
+printf '/**\n * vd_canary() - lint canary\n * @x: one\n */\nint vd_canary(int x, int y)\n{\n        return x+y;\n}\n' >"$canary"
+if ! (cd "$ksrc/scripts" && perl ./checkpatch.pl --strict --no-tree --terse \
+	--no-summary -f "$canary") 2>&1 | grep -q ': ERROR:'; then
+	echo "checkpatch did not run: no finding in the canary $canary" >>"$cp_log.findings"
+fi
 report checkpatch "$(count_lines "$cp_log.findings")" \
 	"(${#msrc[@]} module + ${#usrc[@]} uapi files, --strict)" "$cp_log.findings"
 
@@ -228,6 +238,10 @@ report uapi-header "$(grep -c '^[^ ]' "$u_find")" \
 kd_log=$out/kernel-doc.log
 "$ksrc/scripts/kernel-doc" -none -Wall "${usrc[@]}" "${msrc[@]}" >"$kd_log" 2>&1
 grep -iE 'warning:|error:' "$kd_log" >"$out/kernel-doc.findings"
+# The canary (see checkpatch) leaves @y undescribed: kernel-doc must say so.
+if ! "$ksrc/scripts/kernel-doc" -none -Wall "$canary" 2>&1 | grep -q "'y' not described"; then
+	echo "kernel-doc did not run: no warning for the canary $canary" >>"$out/kernel-doc.findings"
+fi
 report kernel-doc "$(count_lines "$out/kernel-doc.findings")" \
 	"(-none -Wall, $((${#usrc[@]} + ${#msrc[@]})) files)" "$out/kernel-doc.findings"
 
@@ -268,6 +282,19 @@ for r in "${rsts[@]}"; do
 done
 report rst "$(count_lines "$rst_find")" \
 	"(docutils rst2html, report level warning, ${#rsts[@]} file(s))" "$rst_find"
+
+# --- doc-sync ----------------------------------------------------------------
+# The facts that drift (version, ioctl commands and magic, struct sizes,
+# module parameters with their permissions and defaults), equal in the uapi
+# header, the code, the man page, the rst and dkms.conf: scripts/doc-sync.py.
+ds_find=$out/doc-sync.findings
+python3 "$top/scripts/doc-sync.py" "$top" >"$ds_find" 2>&1
+rc=$?
+if [ $rc -gt 1 ] || { [ $rc -eq 1 ] && [ ! -s "$ds_find" ]; }; then
+	echo "doc-sync did not run (exit $rc)" >>"$ds_find"
+fi
+report doc-sync "$(count_lines "$ds_find")" \
+	"(version, ioctls, struct sizes, parameters: uapi, code, man page, rst)" "$ds_find"
 
 # --- dkms.conf ---------------------------------------------------------------
 # DKMS reads the version from dkms.conf alone; modinfo shows the module's.

@@ -8,6 +8,13 @@
 #          [--kimage PATH] [--ko PATH] [--tests DIR] [--demo PATH]
 #          [--extra DIR] [--append "ARGS"] [--log FILE] [--result FILE]
 #          [--timeout SECONDS] [--mem MiB] [--cpu MODEL] [--icount SHIFT]
+#          [--skips FILE]
+#
+# --skips names the expected-skip manifest of the kernel (check mode):
+# lines "PROGRAM TEST-NAME", or "PROGRAM *" for a program that skips as a
+# whole (1..0 # SKIP); '#' starts a comment line. A skip it does not list
+# fails the run, and so does a listed skip of a program that ran whose test
+# did not skip. Without --skips skips are counted but not judged.
 #
 # --cpu passes -cpu MODEL to QEMU (default: QEMU's own default model);
 # --icount runs TCG with -icount shift=SHIFT (deterministic, one vCPU thread).
@@ -16,16 +23,21 @@
 # not booted within KVM_WATCHDOG seconds is killed and rerun under TCG).
 #
 # In check mode the run fails on: a failed or missing test result, a module
-# that does not load or unload, a guest that does not finish before the
-# watchdog, a splat in the kernel log, a new taint bit other than O/E, a
-# kmemleak suspect, or lockdep switched off. It ends with the reliability
+# that does not load or unload, a test program killed by its own time limit
+# (guest-init.sh; the programs after it still run), a guest that does not
+# finish before the watchdog, a kernel log record matching
+# scripts/splat.pattern (the guest reads them from /dev/kmsg and names the
+# program that was running; console lines are searched only when the guest
+# did not get that far), a new taint bit other than O/E, a kmemleak
+# suspect, lockdep switched off, or a skip the --skips manifest does not
+# expect (or an expected one that did not happen). It ends with the reliability
 # summary: tests run, injections tried, stress operations, fuzz calls, tool
 # runs (from the tests' "# NAME: N" KTAP diagnostics) and kernel splats.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel= mode=check kimage= ko= tests= demo= extra= append= log= result=
-timeout=900 mem=1024 cpu= icount=
+timeout=900 mem=1024 cpu= icount= skips=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -42,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift ;;
 	--cpu) cpu=$2; shift ;;
 	--icount) icount=$2; shift ;;
+	--skips) skips=$2; shift ;;
 	*) echo "vm.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -77,6 +90,10 @@ if [ -n "$tests" ]; then
 		[ -f "$t" ] && [ -x "$t" ] && cp "$t" "$root/tests/"
 	done
 fi
+# Per-program time limits (guest-init.sh's prog_limit) and the splat
+# patterns the guest matches kernel log records against.
+cp "$top/selftests/settings" "$top/selftests/timeouts" "$root/tests/"
+cp "$top/scripts/splat.pattern" "$root/etc/vmapdemo-splat.pattern"
 [ -n "$demo" ] && cp "$demo" "$root/demo/vmapdemo_demo"
 [ -n "$extra" ] && cp -a "$extra"/. "$root/"
 # root first; an --extra directory may add users (the tools' unprivileged one).
@@ -94,7 +111,10 @@ initrd=$work/initramfs.cpio.gz
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$initrd"
 
 # --- boot ----------------------------------------------------------------
-cmdline="console=ttyS0 loglevel=5 panic=-1 oops=panic nokaslr"
+# log_buf_len: room for every record of the run (the default 128 KiB on a
+# 2-CPU guest wraps under the tests' messages) until guest-init's /dev/kmsg
+# reader starts, and for the dmesg dump at the end.
+cmdline="console=ttyS0 loglevel=5 panic=-1 oops=panic nokaslr log_buf_len=16M"
 cmdline="$cmdline vmapdemo.mode=$mode vmapdemo.timeout=$((timeout - 60)) $append"
 
 qemu_args() {
@@ -110,8 +130,8 @@ qemu_args() {
 progress() {
 	sed -u 's/\r$//' | tee "$log" | awk -v mode="$mode" '
 		/^VMAPDEMO: boot /	{ print "    guest up: " substr($0, 16); fflush(); next }
-		/^VMAPDEMO: test-start/	{ print "    running " $3; fflush(); next }
-		/^VMAPDEMO: test-end/	{ next }
+		/^VMAPDEMO: test-start/	{ print "    running " $3 " (" $4 ")"; fflush(); next }
+		/^VMAPDEMO: test-end/	{ print "    " $3 ": " $4 ", " $5; fflush(); next }
 		/^VMAPDEMO: dmesg-begin/ { indmesg = 1; next }
 		/^VMAPDEMO: dmesg-end/	{ indmesg = 0; next }
 		/^VMAPDEMO: /		{ print "    " substr($0, 11); fflush(); next }
@@ -149,8 +169,36 @@ if [ "$accel" = kvm ] && ! grep -q '^VMAPDEMO: boot ' "$log"; then
 fi
 
 # --- judge -----------------------------------------------------------------
-summary=$(awk -v qrc="$qrc" -v mode="$mode" '
+# The expected-skip manifest: a named file that is missing is a failure of
+# its own (a kernel added to KVERS needs its manifest).
+manifest=/dev/null
+if [ -n "$skips" ]; then
+	if [ -r "$skips" ]; then
+		manifest=$skips
+	else
+		manifest=
+	fi
+fi
+pattern=$(grep -v -e '^#' -e '^$' "$top/scripts/splat.pattern" | paste -sd'|')
+summary=$(awk -v qrc="$qrc" -v mode="$mode" -v skips="$skips" -v pat="$pattern" \
+	-v manifest="$manifest" '
 function fail(msg) { failures[++nf] = msg }
+function skipname(line) {
+	sub(/^ok [0-9]+ /, "", line); sub(/ *# *[Ss][Kk][Ii][Pp].*$/, "", line)
+	return line
+}
+BEGIN {
+	if (mode == "check" && skips != "" && manifest == "")
+		fail("no expected-skip manifest " skips " for this kernel: create it with one \"PROGRAM TEST\" line per expected skip (see Documentation/testing.rst)")
+	if (manifest != "" && manifest != "/dev/null") {
+		while ((getline l < manifest) > 0) {
+			if (l ~ /^[ \t]*(#|$)/) continue
+			sub(/[ \t]+$/, "", l)
+			p = l; sub(/[ \t].*/, "", p); t = l; sub(/^[^ \t]+[ \t]+/, "", t)
+			expect[p " " t] = 1
+		}
+	}
+}
 { sub(/\r$/, "") }
 /^VMAPDEMO: boot /		{ booted = 1 }
 /^VMAPDEMO: insmod failed/	{ fail("module did not load") }
@@ -161,32 +209,80 @@ function fail(msg) { failures[++nf] = msg }
 /^VMAPDEMO: page_owner /	{ split($3, a, "="); if (a[2] != 0) fail("page_owner: " a[2] " pages allocated by the module still allocated after its unload (leaked pages)") }
 /^VMAPDEMO: lockdep /		{ if ($0 ~ /debug_locks: 0/) fail("lockdep turned itself off (it found a problem)") }
 /^VMAPDEMO: end /		{ ended = 1; endstatus = $3 }
-/^VMAPDEMO: test-start /	{ cur = $3; plan = -1; seen = 0; intest = 1; running = "?"; next }
+/^VMAPDEMO: splat in /		{ l = $0; sub(/^VMAPDEMO: splat in /, "", l); fail("kernel splat during " l); next }
+/^VMAPDEMO: splats=/		{ kmsgscan = 1; split($2, a, "="); splats = a[2] + 0; next }
+/^VMAPDEMO: test-leftover /	{ l = $0; sub(/^VMAPDEMO: test-leftover /, "", l); fail(l); next }
+/^VMAPDEMO: test-timeout /	{ timedout = $4; next }
+/^VMAPDEMO: test-start /	{
+	cur = $3; ran[cur] = 1; plan = -1; seen = 0; intest = 1; running = ""; lastok = ""
+	wholeskip = ""; timedout = ""; next
+}
 /^VMAPDEMO: test-end /		{
 	split($4, a, "="); rc = a[2]
-	if (plan < 0 && rc != 4) { fail(cur ": no KTAP plan (rc=" rc ")") }
-	else if (seen < plan) { fail(cur ": " plan - seen " tests missing (crash? rc=" rc ")"); failed += plan - seen }
-	if (rc != 0 && rc != 4 && !curfail) fail(cur ": exited " rc " without a failed test")
-	# The guest runs busybox timeout, which exits 128+SIGTERM, not 124.
-	if (rc == 124 || rc == 143) fail(cur ": timed out in " running " (killed by the per-test watchdog)")
-	intest = 0; curfail = 0; running = "?"; next
+	if (timedout != "") {
+		where = running != "" ? "in test " running : (lastok != "" ? "after test \"" lastok "\"" : "before its first test")
+		fail(cur ": timed out (" timedout ") " where "; " (plan > 0 ? seen " of " plan " tests reported" : "no plan") "; the programs after it still ran")
+		if (plan > seen) failed += plan - seen
+		else if (!curfail) failed++
+	} else if (plan < 0) {
+		fail(cur ": no KTAP plan (rc=" rc ")"); failed++
+	} else if (plan == 0 && wholeskip != "") {
+		if (rc != 4) fail(cur ": 1..0 # SKIP but exit status " rc " (4 expected)")
+		skipped++; skipset[cur " *"] = 1
+		if (!((cur " *") in expect))
+			fail(cur ": unexpected whole-program skip (" wholeskip "): not in " skips)
+	} else if (seen < plan) {
+		fail(cur ": " plan - seen " tests missing (crash? rc=" rc ")"); failed += plan - seen
+	}
+	if (timedout == "" && rc != 0 && rc != 4 && !curfail) fail(cur ": exited " rc " without a failed test")
+	intest = 0; curfail = 0; running = ""; next
 }
 intest && /^# +RUN /		{ running = $3 }
+intest && /^# +(OK|FAIL|SKIP) /	{ running = "" }
+intest && /^1\.\.0 *# *[Ss][Kk][Ii][Pp]/ { plan = 0; wholeskip = $0; sub(/^1\.\.0 *# *[Ss][Kk][Ii][Pp] */, "", wholeskip); if (wholeskip == "") wholeskip = "no reason given"; next }
 intest && /^1\.\.[0-9]+/	{ plan = substr($0, 4) + 0; next }
 # Reliability counts each program prints as a KTAP diagnostic.
 intest && /^# (injections tried|stress operations|fuzz calls|tool runs): [0-9]+/ {
 	split($0, a, ": "); k = substr(a[1], 3); rel[k] += a[2] + 0; next
 }
-intest && /^ok [0-9]+ /		{ seen++; if ($0 ~ /# *SKIP/) skipped++; else passed++; next }
-intest && /^not ok [0-9]+ /	{ seen++; failed++; curfail = 1; fail($0); next }
-/^\[ *[0-9]+\.[0-9]+\]/ && /(BUG:|WARNING:|Oops|general protection fault|KASAN|KFENCE|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|sleeping function called from invalid context|Bad page|Bad rss-counter|unreferenced object|kernel BUG|soft lockup|hard LOCKUP|blocked for more than|rcu_sched self-detected|list_add corruption|list_del corruption|Kernel panic)/ {
-	fail("kernel splat: " $0); splats++
+intest && /^ok [0-9]+ /		{
+	seen++; n = skipname($0); lastok = n
+	if ($0 ~ /# *[Ss][Kk][Ii][Pp]/) {
+		skipped++; skipset[cur " " n] = 1
+		if (manifest != "/dev/null" && !((cur " " n) in expect)) {
+			r = $0; sub(/^.*# *[Ss][Kk][Ii][Pp] */, "", r)
+			fail(cur ": unexpected skip of \"" n "\" (" r "): not in " skips)
+		}
+	} else {
+		passed++; status[cur " " n] = "passed"
+	}
+	next
+}
+intest && /^not ok [0-9]+ /	{ seen++; failed++; curfail = 1; n = $0; sub(/^not ok [0-9]+ /, "", n); sub(/ *#.*$/, "", n); status[cur " " n] = "failed"; lastok = n; fail(cur ": " $0); next }
+# Console lines: only when the guest did not get to its /dev/kmsg scan
+# (it panicked or hung), anywhere in a line, after a printk timestamp.
+match($0, /\[ *[0-9]+\.[0-9]+\] /) {
+	rest = substr($0, RSTART + RLENGTH)
+	if (rest ~ pat && rest !~ /^(Kernel )?[Cc]ommand line:/) conssplat[++ncs] = substr($0, RSTART)
 }
 END {
+	if (!kmsgscan) {
+		for (i = 1; i <= ncs; i++) fail("kernel splat (console): " conssplat[i])
+		splats = ncs
+	}
 	if (!booted) fail("guest never reached init (qemu rc=" qrc ")")
-	else if (!ended) fail("guest did not finish: hung or crashed (watchdog/qemu rc=" qrc ")")
+	else if (!ended) fail("guest did not finish: hung or crashed (watchdog/qemu rc=" qrc ")" (cur != "" && intest ? " during " cur (running != "" ? ", test " running : "") : ""))
 	else if (endstatus != "status=ok") fail("guest reported " endstatus)
+	else if (!kmsgscan) fail("no /dev/kmsg splat scan result from the guest")
 	if (mode == "check" && passed + failed == 0) fail("no test ran")
+	if (manifest != "/dev/null" && manifest != "") {
+		for (k in expect) {
+			p = k; sub(/ .*/, "", p)
+			if (!(p in ran) || (k in skipset)) continue
+			st = (k in status) ? status[k] : "was not reported"
+			fail("stale expected skip \"" k "\" in " skips ": it no longer skips (" st "): remove the line")
+		}
+	}
 	for (i = 1; i <= nf; i++) print "FAIL " failures[i]
 	printf "COUNTS %d %d %d %d\n", passed + 0, failed + 0, skipped + 0, nf
 	printf "RELIABILITY reliability: tests run %d, injections tried %d, stress operations %d, fuzz calls %d, tool runs %d, splats %d\n", \
@@ -195,6 +291,8 @@ END {
 }' "$log")
 
 echo "$summary" | grep '^FAIL ' | sed 's/^FAIL /  vm: FAIL: /' | head -40
+nfail=$(echo "$summary" | grep -c '^FAIL ')
+[ "$nfail" -gt 40 ] && echo "  vm: ... and $((nfail - 40)) more FAIL lines (40 shown)"
 set -- $(echo "$summary" | sed -n 's/^COUNTS //p')
 passed=$1 failed=$2 skipped=$3 problems=$4
 [ -n "$result" ] && echo "$passed $failed $skipped $problems" >"$result"

@@ -6,15 +6,19 @@
  * on /dev/vmapdemo and on every /dev/vmapdemo-store* node found at run time.
  * Arguments come from boundary values (0, 1, page-1, page, 2^31, 2^32,
  * 2^63, ~0, unaligned, overflowing offset+length), bad pointers, unknown
- * flags, unknown commands and random 0xB9 ioctls with struct sizes
- * 0..PAGE_SIZE+8.
+ * flags, unknown commands, random 0xB9 ioctls with struct sizes
+ * 0..PAGE_SIZE+8, and the store commands (GET_INFO, SET_SIZE, SYNC, CRASH)
+ * a third of the time (the stores' sizes are restored at the end).
  *
  * A child process fuzzes; the parent checks that it exits normally, or by
  * SIGBUS/SIGSEGV while touching a mapping (then the fuzz goes on in a new
  * child), or by its own alarm (a hang: failure). Asserted:
  *  1. every errno is one of the documented set for the call (the
- *     GET_STATS ioctl on /dev/vmapdemo is checked against an exact model of
- *     the uapi header's conventions);
+ *     GET_STATS ioctl on /dev/vmapdemo and GET_INFO on a store are checked
+ *     against an exact model of the uapi header's conventions), and a
+ *     SIGBUS on a touch happens only where the page is past the end
+ *     (never in a private /dev/vmapdemo mapping; in a store's, only at or
+ *     past its size);
  *  2. no child died of anything but an expected signal;
  *  3. once every child exited, the module's stats show no leaked object,
  *     mapping or page.
@@ -68,6 +72,8 @@ struct fuzz_shared {
 	uint64_t calls;		/* done, over all children */
 	uint64_t violations;
 	int touching;		/* a child is touching mapped memory */
+	uintptr_t touch_addr;	/* where */
+	uint64_t store_ioctls;	/* store commands issued on store fds */
 	char last[256];		/* the call in progress */
 	char report[4096];	/* first violations, for the parent to print */
 	size_t report_len;
@@ -194,11 +200,19 @@ static const int set_lseek[] = { EINVAL, EBADF, 0 };
 static const int set_ioctl[] = { ENOTTY, EINVAL, E2BIG, EFAULT, 0 };
 static const int set_badfd[] = { EBADF, 0 };
 /*
- * Store nodes: the store's uapi is not merged yet; until it is, its calls
- * may also return what a file of bounded size does. Tighten when it lands.
+ * Store nodes: what the uapi header and vmapdemo(4) add for each call on a
+ * file of bounded size. read/write: EFBIG at store_max_size, EINTR while
+ * a resize waits; lseek: ENXIO (SEEK_DATA/SEEK_HOLE at or past the end);
+ * msync: EIO once after a crash; ioctl: the store commands' own errors
+ * (SET_SIZE: EFBIG, EBADF on a read-only fd, EINTR; SYNC: EOVERFLOW,
+ * ENXIO, EBUSY, ENOMEM, EIO, EINTR; CRASH: EBADF).
  */
-static const int set_store_extra[] = { EIO, ENOSPC, EFBIG, EOVERFLOW, ENXIO,
-	EBUSY, EOPNOTSUPP, ENOMEM, EPERM, EACCES, EINTR, EAGAIN, 0 };
+static const int set_store_rw[] = { EFBIG, EINTR, 0 };
+static const int set_store_lseek[] = { ENXIO, 0 };
+static const int set_store_msync[] = { EIO, 0 };
+static const int set_store_ioctl[] = { EFBIG, EBADF, EINTR, EOVERFLOW, ENXIO,
+	EBUSY, ENOMEM, EIO, 0 };
+static const int set_none[] = { 0 };
 
 static int in_set(const int *set, int e)
 {
@@ -250,7 +264,11 @@ static void check(long ret, int e, const int *set, int node)
 		return;
 	if (in_set(set, e))
 		return;
-	if (node >= 0 && !nodes[node].is_zero && in_set(set_store_extra, e))
+	if (node >= 0 && !nodes[node].is_zero &&
+	    in_set(set == set_read || set == set_write ? set_store_rw :
+		   set == set_lseek ? set_store_lseek :
+		   set == set_msync ? set_store_msync :
+		   set == set_ioctl ? set_store_ioctl : set_none, e))
 		return;
 	sh->violations++;
 	report("# errno %d (%s) not documented for: %s\n", e, strerror(e), sh->last);
@@ -489,15 +507,48 @@ static void op_madvise(void)
 	CHECK(madvise(a, l, adv), set_madvise, -1);
 }
 
+/* Does [a, a + l) overlap a mapping of a store node (/proc/self/maps)? */
+static int range_has_store(char *a, size_t l)
+{
+	static char buf[1 << 16];
+	unsigned long long start, end;
+	char path[128], *line, *nl;
+	int fd = open("/proc/self/maps", O_RDONLY);
+	ssize_t n = 0, r;
+
+	if (fd < 0)
+		return 0;
+	while (n < (ssize_t)sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	buf[n] = 0;
+	for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
+		*nl = 0;
+		path[0] = 0;
+		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %127s", &start, &end, path) == 3 &&
+		    start < (uintptr_t)a + l && end > (uintptr_t)a &&
+		    !strncmp(path, "/dev/" VMAPDEMO_STORE_NAME_PREFIX, 19))
+			return 1;
+	}
+	return 0;
+}
+
 static void op_msync(void)
 {
-	int flags = (int)rnd_below(8);
+	int flags = (int)rnd_below(8), ret, err;
 	char *a;
 	size_t l;
 
 	pick_range(&a, &l);
 	describe("msync(%p, %#zx, %#x)", a, l, flags);
-	CHECK(msync(a, l, flags), set_msync, -1);
+	ret = msync(a, l, flags);
+	err = errno;
+	/* A store reports a crash once to the next sync, msync() included. */
+	if (ret == -1 && err == EIO && range_has_store(a, l)) {
+		sh->calls++;
+		return;
+	}
+	check(ret, err, set_msync, -1);
 }
 
 static void op_mlock(void)
@@ -542,6 +593,7 @@ static void op_touch(void)
 	describe("touch(%p, %s) [%s %s, len %#zx]", p, w ? "write" : "read",
 		 maps[m].node >= 0 ? nodes[maps[m].node].path : "?",
 		 maps[m].shared ? "shared" : "private", maps[m].len);
+	sh->touch_addr = (uintptr_t)p;
 	sh->touching = 1;
 	if (w)
 		*p = (char)sh->calls;
@@ -627,6 +679,35 @@ static int stats_expect(const unsigned char *arg, size_t end)
 	return 0;
 }
 
+/*
+ * The exact answer of GET_INFO on a store for @arg (see stats_expect()):
+ * the first version of struct vmapdemo_store_info is 120 bytes, and its
+ * __reserved field must be 0.
+ */
+static int info_expect(const unsigned char *arg, size_t end)
+{
+	const struct vmapdemo_store_info *in = (const void *)arg;
+	size_t i;
+
+	if (end < sizeof(in->size))
+		return EFAULT;
+	if (in->size < 120)
+		return EINVAL;
+	if (in->size > page)
+		return E2BIG;
+	for (i = sizeof(*in); i < in->size; i++) {
+		if (i >= end)
+			return EFAULT;
+		if (arg[i])
+			return E2BIG;
+	}
+	if (in->size > end)
+		return EFAULT;
+	if (in->flags || in->__reserved)
+		return EINVAL;
+	return 0;
+}
+
 static void op_ioctl(void)
 {
 	int node, fd = pick_fd(&node), model = 0, expect = 0;
@@ -652,11 +733,52 @@ static void op_ioctl(void)
 		((uint32_t *)arg)[0] = size;
 	}
 
-	switch (rnd_below(4)) {
+	switch (rnd_below(6)) {
 	case 0:
 	case 1:
 		cmd = VMAPDEMO_IOC_GET_STATS;
 		model = node >= 0 && nodes[node].is_zero;
+		break;
+	case 4:
+	case 5:
+		/* Fields past the first only if the struct has room for them. */
+		if (scratch + SCRATCH_PAGES * page - (char *)arg < 16)
+			arg = (unsigned char *)scratch;
+		/*
+		 * The store commands, at a real rate (a random command number
+		 * with random direction and size bits reaches them about once
+		 * in a million calls): GET_INFO against an exact model, the
+		 * others against their documented errors.
+		 */
+		switch (rnd_below(4)) {
+		case 0:
+			cmd = VMAPDEMO_STORE_IOC_GET_INFO;
+			model = node >= 0 && !nodes[node].is_zero ? 2 : 0;
+			if (chance(50))
+				((uint32_t *)arg)[0] = size = chance(50) ? 120 :
+					(chance(50) ? 208 : sizeof(struct vmapdemo_store_info));
+			break;
+		case 1:
+			cmd = VMAPDEMO_STORE_IOC_SET_SIZE;
+			if (chance(50))
+				((uint32_t *)arg)[0] = size = sizeof(struct vmapdemo_store_resize);
+			/* Mostly sizes that keep the store small. */
+			if (chance(70))
+				((uint64_t *)arg)[1] = rnd_below(64) * page + rnd_below(2) * rnd_below(page);
+			break;
+		case 2:
+			cmd = VMAPDEMO_STORE_IOC_SYNC;
+			if (chance(50))
+				((uint32_t *)arg)[0] = size = sizeof(struct vmapdemo_store_sync);
+			if (chance(50))
+				((uint32_t *)arg)[1] = 1U << rnd_below(4);
+			break;
+		default:
+			cmd = VMAPDEMO_STORE_IOC_CRASH;
+			if (chance(50))
+				((uint32_t *)arg)[0] = size = sizeof(struct vmapdemo_store_crash);
+			break;
+		}
 		break;
 	case 2:	/* our magic, any number, direction and size */
 		cmd = _IOC(rnd_below(4), VMAPDEMO_IOC_MAGIC, rnd_below(256),
@@ -674,19 +796,25 @@ static void op_ioctl(void)
 	if (chance(8)) {
 		arg = bad_pointer();
 		expect = EFAULT;
-	} else if (model) {
+	} else if (model == 1) {
 		expect = stats_expect(arg, scratch + SCRATCH_PAGES * page - (char *)arg);
+	} else if (model == 2) {
+		expect = info_expect(arg, scratch + SCRATCH_PAGES * page - (char *)arg);
 	}
 	describe("ioctl(%s, %#lx, %p [size %u])", node >= 0 ? nodes[node].path : "badfd",
 		 cmd, (void *)arg, size);
 	ret = ioctl(fd, cmd, arg);
+	if (node >= 0 && !nodes[node].is_zero && _IOC_NR(cmd) >= 0x10 && _IOC_NR(cmd) < 0x30 &&
+	    _IOC_TYPE(cmd) == VMAPDEMO_IOC_MAGIC && !_IOC_DIR(cmd) && !_IOC_SIZE(cmd))
+		sh->store_ioctls++;
 	if (model && fd >= 0) {
 		int got = ret < 0 ? errno : 0;
 
 		sh->calls++;
 		if (got != expect) {
 			sh->violations++;
-			report("# GET_STATS: got %d (%s), the uapi says %d (%s): %s\n",
+			report("# %s: got %d (%s), the uapi says %d (%s): %s\n",
+			       model == 1 ? "GET_STATS" : "GET_INFO",
 			       got, strerror(got), expect, strerror(expect), sh->last);
 		}
 		return;
@@ -721,10 +849,64 @@ static void op_fork(void)
  * logged, and the parent reports it.
  */
 #define EXIT_TOUCH_SIGNAL	100
+
+/*
+ * May a touch of @a get SIGBUS? Only where the page is past the end of
+ * what is mapped: never in a private mapping of /dev/vmapdemo (its pages
+ * are the zero page or anonymous copies); in a store's mapping only at or
+ * past the store's size; in a shared /dev/vmapdemo mapping past the end of
+ * its object (mremap can grow a mapping past it; not modelled: allowed).
+ * Found from /proc/self/maps, as the fuzz maps, unmaps and remaps freely.
+ * Called from the signal handler of a child that exits right after.
+ */
+static int sigbus_legit(uintptr_t a)
+{
+	static char buf[1 << 16];
+	struct vmapdemo_store_info info = { .size = sizeof(info) };
+	unsigned long long start, end, off;
+	char perms[8], path[128];
+	ssize_t n = 0, r;
+	char *line, *nl;
+	int fd = open("/proc/self/maps", O_RDONLY), sfd, ok;
+
+	if (fd < 0)
+		return 1;
+	while (n < (ssize_t)sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	buf[n] = 0;
+	for (line = buf; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = 0;
+		path[0] = 0;
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %127s", &start, &end, perms, &off, path) < 4 ||
+		    a < start || a >= end)
+			continue;
+		if (!strcmp(path, VMAPDEMO_PATH))
+			return perms[3] == 's';
+		if (strncmp(path, "/dev/" VMAPDEMO_STORE_NAME_PREFIX, 19))
+			return 0;	/* anonymous memory, the arena, ... */
+		sfd = open(path, O_RDONLY);
+		ok = sfd >= 0 && !ioctl(sfd, VMAPDEMO_STORE_IOC_GET_INFO, &info) &&
+		     off + ((a - start) & ~(uintptr_t)(page - 1)) >= info.store_size;
+		if (sfd >= 0)
+			close(sfd);
+		return ok;
+	}
+	return 0;	/* not mapped at all: SIGSEGV, not SIGBUS */
+}
+
 static void touch_signal(int sig)
 {
-	if (sh->touching)
+	if (sh->touching) {
+		if (sig == SIGBUS && !sigbus_legit(sh->touch_addr)) {
+			sh->violations++;
+			report("# SIGBUS where nothing is past the end: %s\n", sh->last);
+		}
 		_exit(EXIT_TOUCH_SIGNAL + sig);
+	}
 	signal(sig, SIG_DFL);	/* returns, faults again, dies */
 }
 
@@ -781,6 +963,7 @@ int main(int argc, char **argv)
 	uint64_t seed = DEFAULT_SEED, gen;
 	struct vmapdemo_stats before, after;
 	char store[MAX_NODES - 1][VD_PATH_MAX];
+	unsigned long long store_size[MAX_NODES - 1];
 	int secs = DEFAULT_SECS, bad_exits = 0, children = 0, signals = 0, i, n;
 
 	ksft_print_header();
@@ -808,6 +991,16 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		memcpy(nodes[1 + i].path, store[i], VD_PATH_MAX);
 	nr_nodes = 1 + n;
+	/* The store ioctls resize and crash: give each store its size back. */
+	for (i = 0; i < n; i++) {
+		struct vmapdemo_store_info info = { .size = sizeof(info) };
+		int sfd = open(store[i], O_RDONLY);
+
+		if (sfd < 0 || ioctl(sfd, VMAPDEMO_STORE_IOC_GET_INFO, &info))
+			ksft_exit_fail_msg("%s: GET_INFO: %s\n", store[i], strerror(errno));
+		store_size[i] = info.store_size;
+		close(sfd);
+	}
 	ksft_print_msg("seed %#llx, %llu calls, %d s bound, %d node(s)%s (rerun: VD_FUZZ_SEED=%#llx)\n",
 		       (unsigned long long)seed, (unsigned long long)target_calls,
 		       secs, nr_nodes, n ? " with store nodes" : "",
@@ -855,7 +1048,18 @@ int main(int argc, char **argv)
 	}
 	ksft_print_msg("%d children, %d ended by an expected SIGBUS/SIGSEGV\n",
 		       children, signals);
+	for (i = 0; i < n; i++) {
+		struct vmapdemo_store_resize rs = { .size = sizeof(rs), .new_size = 0 };
+		int sfd = open(store[i], O_RDWR);
+
+		/* Empty (crashes left old data in the medium), then the size. */
+		if (sfd < 0 || ioctl(sfd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs) ||
+		    (rs.new_size = store_size[i], ioctl(sfd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs)))
+			ksft_print_msg("%s: cannot restore its size: %s\n", store[i], strerror(errno));
+		close(sfd);
+	}
 	ksft_print_msg("fuzz calls: %llu\n", (unsigned long long)sh->calls);
+	ksft_print_msg("store ioctls: %llu\n", (unsigned long long)sh->store_ioctls);
 
 	if (sh->violations)
 		printf("%s\n# (%llu violations in all)\n", sh->report,

@@ -643,12 +643,30 @@ TEST_F(msync, background_writeback)
 TEST_F(msync, no_background_when_off)
 {
 	struct vmapdemo_store_info info;
+	char age[32];
+	double t0;
 
+	/* Off for sure, not merely long (the default is 30 s). */
+	ASSERT_EQ(0, set_age("0"));
+	ASSERT_LT(0, vd_read_file(AGE_PARAM, age, sizeof(age)));
+	ASSERT_EQ(0, atoi(age));
 	ASSERT_EQ(1, pwrite(self->fd, "z", 1, 0));
-	usleep(300000);
+	/* 20 times the 50 ms age at which background_writeback gets one. */
+	usleep(1000000);
 	ASSERT_EQ(0, store_info(self->fd, &info));
 	EXPECT_EQ(1, info.dirty_pages);
 	EXPECT_EQ(0, DELTA(info, pages_written));
+	/* Then on: the same dirty page is written back (the path works). */
+	ASSERT_EQ(0, set_age("50"));
+	t0 = now_s();
+	do {
+		ASSERT_EQ(0, store_info(self->fd, &info));
+		if (DELTA(info, pages_written) >= 1)
+			break;
+		usleep(10000);
+	} while (now_s() - t0 < 30);
+	ASSERT_EQ(0, set_age("0"));
+	EXPECT_EQ(1, DELTA(info, pages_written));
 }
 
 /* INVALIDATE drops the cached pages; every mapping then sees the medium. */
@@ -1066,8 +1084,11 @@ static void *race_syncer(void *arg)
 	uint64_t snap[RACE_PAGES];
 	int fd = open(STORE0, O_RDWR), i, ret;
 
-	if (fd < 0)
+	if (fd < 0) {
+		/* No syncer: the test would pass without racing anything. */
+		r->failures++;
 		return NULL;
+	}
 	while (!r->stop) {
 		pthread_mutex_lock(&r->lock);
 		if (r->crash_started != r->crash_done) {
@@ -1181,6 +1202,9 @@ TEST_F(msync, race_sync_crash)
 	EXPECT_EQ(0, race_check(&r, 1));
 	EXPECT_EQ(0, r.failures);
 	EXPECT_LT(0, r.crashes);
+	/* It raced: syncs completed between crashes and some reported one. */
+	EXPECT_LT(0, r.syncs);
+	EXPECT_LT(0, r.eio);
 	TH_LOG("%lu crashes, %lu syncs completed, %lu reported a crash (EIO)",
 	       r.crashes, r.syncs, r.eio);
 	munmap(r.map, RACE_PAGES * ps);

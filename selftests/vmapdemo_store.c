@@ -22,6 +22,8 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include <stddef.h>
+
 #include "kselftest_harness.h"
 #include "vmapdemo_test.h"
 
@@ -1128,6 +1130,153 @@ TEST_F(store, ioctl_bad_args)
 }
 
 /* Writes at and across the maximum size: EFBIG, or short. */
+/*
+ * The versioned struct called with the sizes of its older versions (120:
+ * the first, 208: with msync and crash, before reclaim) gets the fields it
+ * knows, the same as a full-size call's, and not one byte past its size;
+ * one byte less than the first version is EINVAL and writes nothing.
+ */
+TEST_F(store, info_older_sizes)
+{
+	static const unsigned int sizes[] = { 120, 208, sizeof(struct vmapdemo_store_info) };
+	struct vmapdemo_store_info full;
+	union {
+		struct vmapdemo_store_info info;
+		unsigned char b[sizeof(struct vmapdemo_store_info) + 64];
+	} u;
+	unsigned int i, j;
+
+	ASSERT_EQ(120, offsetof(struct vmapdemo_store_info, backing_pages));
+	ASSERT_EQ(208, offsetof(struct vmapdemo_store_info, pages_reclaimed));
+	ASSERT_EQ(0, store_info(self->fd, &full));
+	for (i = 0; i < 3; i++) {
+		memset(&u, 0, sizeof(u));
+		memset(u.b + sizes[i], 0xee, sizeof(u) - sizes[i]);
+		u.info.size = sizes[i];
+		ASSERT_EQ(0, ioctl(self->fd, VMAPDEMO_STORE_IOC_GET_INFO, &u))
+			TH_LOG("size %u: %s", sizes[i], strerror(errno));
+		EXPECT_EQ(sizes[i], u.info.size);
+		EXPECT_EQ(full.store_size, u.info.store_size);
+		EXPECT_EQ(full.max_size, u.info.max_size);
+		EXPECT_EQ(full.index, u.info.index);
+		EXPECT_EQ(full.resizes, u.info.resizes);
+		if (sizes[i] > 120)
+			EXPECT_EQ(full.crash_gen, u.info.crash_gen);
+		for (j = sizes[i]; j < sizeof(u); j++)
+			if (u.b[j] != 0xee)
+				break;
+		EXPECT_EQ(sizeof(u), j) TH_LOG("size %u: byte %u past it written", sizes[i], j);
+	}
+	memset(&u, 0xee, sizeof(u));
+	u.info.size = 119;
+	u.info.flags = 0;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, VMAPDEMO_STORE_IOC_GET_INFO, &u));
+	EXPECT_EQ(EINVAL, errno);
+	for (j = 8; j < sizeof(u); j++)
+		if (u.b[j] != 0xee)
+			break;
+	EXPECT_EQ(sizeof(u), j) TH_LOG("size 119: byte %u written", j);
+}
+
+/*
+ * SYNC and CRASH act first and write their output last: with the struct
+ * in a read-only page they do their work and then fail with EFAULT
+ * (as documented in vmapdemo(4)). A program must not take EFAULT as
+ * "nothing happened".
+ */
+TEST_F(store, sync_crash_efault_after_acting)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	struct vmapdemo_store_info i0, i1;
+	struct vmapdemo_store_sync *sy;
+	struct vmapdemo_store_crash *cr;
+	char *ro, got[4];
+
+	ro = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	sy = (void *)ro;
+	cr = (void *)(ro + 256);
+	sy->size = sizeof(*sy);
+	sy->flags = VMAPDEMO_STORE_SYNC_SYNC;
+	cr->size = sizeof(*cr);
+	ASSERT_EQ(0, mprotect(ro, ps, PROT_READ));
+
+	ASSERT_EQ(4, pwrite(self->fd, "sync", 4, 0));
+	ASSERT_EQ(0, store_info(self->fd, &i0));
+	ASSERT_LT(0, i0.dirty_pages);
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, VMAPDEMO_STORE_IOC_SYNC, sy));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, store_info(self->fd, &i1));
+	EXPECT_EQ(0, i1.dirty_pages);
+	EXPECT_EQ(i0.sync_gen + 1, i1.sync_gen);
+
+	ASSERT_EQ(4, pwrite(self->fd, "lost", 4, 0));
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, VMAPDEMO_STORE_IOC_CRASH, cr));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, store_info(self->fd, &i0));
+	EXPECT_EQ(i1.crash_gen + 1, i0.crash_gen);
+	ASSERT_EQ(4, pread(self->fd, got, 4, 0));
+	EXPECT_EQ(0, memcmp(got, "sync", 4));
+	munmap(ro, ps);
+}
+
+/*
+ * Stores are separate: writing, resizing, syncing and crashing store0
+ * leaves store1's data, size and counters as they were.
+ */
+TEST(stores_are_isolated)
+{
+	const char *s1 = "/dev/" VMAPDEMO_STORE_NAME_PREFIX "1";
+	struct vmapdemo_store_info a, b, i0, o0, o1;
+	struct vmapdemo_store_crash cr = { .size = sizeof(cr) };
+	unsigned long long sum;
+	int f0, f1;
+	char buf[8];
+
+	if (access(STORE0, F_OK) || access(s1, F_OK))
+		SKIP(return, "needs " STORE0 " and %s: load vmapdemo.ko with nr_stores >= 2", s1);
+	f0 = open(STORE0, O_RDWR | O_CLOEXEC);
+	f1 = open(s1, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, f0);
+	ASSERT_LE(0, f1);
+	ASSERT_EQ(0, store_info(f0, &o0));
+	ASSERT_EQ(0, store_info(f1, &o1));
+	ASSERT_EQ(0, store_reset(f0, 1 << 20));
+	ASSERT_EQ(0, store_reset(f1, 1 << 20));
+	ASSERT_EQ(8, pwrite(f1, "store1!!", 8, 4096));
+	ASSERT_EQ(0, store_info(f1, &a));
+	sum = content_sum(f1, 1 << 20);
+
+	ASSERT_EQ(8, pwrite(f0, "store0!!", 8, 4096));
+	EXPECT_EQ(0, fsync(f0));
+	ASSERT_EQ(8, pwrite(f0, "unsynced", 8, 8192));
+	EXPECT_EQ(0, store_resize(f0, 3 << 20));
+	EXPECT_EQ(0, ioctl(f0, VMAPDEMO_STORE_IOC_CRASH, &cr));
+	ASSERT_EQ(0, store_info(f0, &i0));
+	EXPECT_EQ(3 << 20, i0.store_size);
+
+	ASSERT_EQ(0, store_info(f1, &b));
+	EXPECT_EQ(a.store_size, b.store_size);
+	EXPECT_EQ(a.dirty_pages, b.dirty_pages);
+	EXPECT_EQ(a.crash_gen, b.crash_gen);
+	EXPECT_EQ(a.sync_gen, b.sync_gen);
+	EXPECT_EQ(a.resizes, b.resizes);
+	EXPECT_EQ(sum, content_sum(f1, 1 << 20));
+	ASSERT_EQ(8, pread(f1, buf, 8, 4096));
+	EXPECT_EQ(0, memcmp(buf, "store1!!", 8));
+	/* store1's dirty page was not crashed, and its next sync is clean. */
+	EXPECT_EQ(0, fsync(f1));
+	ASSERT_EQ(8, pread(f0, buf, 8, 4096));
+	EXPECT_EQ(0, memcmp(buf, "store0!!", 8));
+	EXPECT_EQ(0, store_reset(f0, o0.store_size));
+	EXPECT_EQ(0, store_reset(f1, o1.store_size));
+	close(f0);
+	close(f1);
+}
+
 TEST_F(store, write_at_max_size)
 {
 	unsigned long long max = 64ULL << 30;

@@ -67,6 +67,23 @@ static inline long long vd_read_ll(const char *path)
 	return strtoll(buf, NULL, 0);
 }
 
+/*
+ * Poll the integer file @path until it reads @want, for at most @secs
+ * seconds (times 4 on the debug kernel); 0 when it did, -1 otherwise.
+ */
+static inline int vd_debug_kernel(void);
+static inline int vd_wait_ll(const char *path, long long want, int secs)
+{
+	int i, n = secs * 10 * (vd_debug_kernel() ? 4 : 1);
+
+	for (i = 0; i <= n; i++) {
+		if (vd_read_ll(path) == want)
+			return 0;
+		usleep(100 * 1000);
+	}
+	return -1;
+}
+
 /* Is the module loaded (its device node present)? */
 static inline int vd_present(void)
 {
@@ -319,5 +336,51 @@ static inline int vd_store_nodes(char (*paths)[VD_PATH_MAX], int max)
 	}
 	return n;
 }
+
+/* On the debug kernel (vmapdemo.debug=1 on the command line)? */
+static inline int vd_debug_kernel(void)
+{
+	char buf[4096];
+
+	return vd_read_file("/proc/cmdline", buf, sizeof(buf)) > 0 &&
+	       strstr(buf, "vmapdemo.debug=1") != NULL;
+}
+
+#ifdef TEST_TIMEOUT_DEFAULT
+/*
+ * Per-test time limits. The harness's 30 s default is exceeded by a test
+ * that writes 128 MiB under KASAN and QEMU TCG with other guests running
+ * beside it, and a test killed by its limit fails by itself (the harness
+ * waits for the killed child, which holds the test's mappings, before the
+ * next test starts). So: 120 s by default, every limit (TEST_F_TIMEOUT's
+ * too) times VD_TIMEOUT_SCALE from the environment if set, else times 4 on
+ * the debug kernel. guest-init.sh's per-program limits (selftests/timeouts)
+ * are scaled the same way and are above the sum of these.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT	120
+
+static inline void vd_scale_timeouts(void)
+{
+	const char *env = getenv("VD_TIMEOUT_SCALE");
+	int scale = env ? atoi(env) : (vd_debug_kernel() ? 4 : 1);
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	if (scale <= 1)
+		return;
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout *= scale;
+}
+
+#undef TEST_HARNESS_MAIN
+#define TEST_HARNESS_MAIN \
+	int main(int argc, char **argv) \
+	{ \
+		vd_scale_timeouts(); \
+		return test_harness_run(argc, argv); \
+	}
+#endif
 
 #endif /* _VMAPDEMO_TEST_H */

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sys/sendfile.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -775,6 +776,107 @@ TEST_F(zero, private_fault_around_stays_in_vma)
 	EXPECT_EQ(0, p[0]);
 	EXPECT_EQ(1, p[2 * ps]);
 	munmap(area, 48 * ps);
+}
+
+/*
+ * splice(), sendfile() and copy_file_range() from and to the device give
+ * what they give on /dev/zero: the same return value or errno, and zeros.
+ * (Before ->splice_read and ->splice_write, /dev/vmapdemo failed them with
+ * EINVAL where 6.12's /dev/zero worked; 6.1's /dev/zero fails them too.)
+ */
+struct xfer {
+	ssize_t ret;
+	int err;
+	int nonzero;
+};
+
+static void xfer_from(const char *path, int how, struct xfer *x)
+{
+	const size_t len = 65536;
+	static char buf[65536];
+	int fd = open(path, O_RDWR | O_CLOEXEC), out = -1, p[2] = { -1, -1 };
+	loff_t off = 0;
+	size_t i;
+
+	memset(x, 0, sizeof(*x));
+	errno = 0;
+	if (how == 0) {		/* splice into a pipe */
+		if (pipe(p))
+			goto err;
+		fcntl(p[1], F_SETPIPE_SZ, len);
+		x->ret = splice(fd, NULL, p[1], NULL, 4096, 0);
+		x->err = x->ret < 0 ? errno : 0;
+		if (x->ret > 0 && read(p[0], buf, x->ret) != x->ret)
+			x->nonzero = -1;
+	} else {		/* sendfile or copy_file_range into a memfd */
+		out = memfd_create("xfer", MFD_CLOEXEC);
+		if (out < 0)
+			goto err;
+		if (how == 1)
+			x->ret = sendfile(out, fd, NULL, len);
+		else
+			x->ret = copy_file_range(fd, &off, out, NULL, len, 0);
+		x->err = x->ret < 0 ? errno : 0;
+		if (x->ret > 0 && pread(out, buf, x->ret, 0) != x->ret)
+			x->nonzero = -1;
+	}
+	for (i = 0; x->ret > 0 && i < (size_t)x->ret; i++)
+		if (buf[i])
+			x->nonzero = 1;
+	goto out;
+err:
+	x->ret = -2;
+	x->err = errno;
+out:
+	close(fd);
+	if (out >= 0)
+		close(out);
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+}
+
+/* splice from a pipe into the device: consumed and discarded. */
+static ssize_t xfer_into(const char *path, int *err)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), p[2];
+	ssize_t ret;
+
+	if (fd < 0 || pipe(p))
+		return -2;
+	ret = write(p[1], "discard me", 10);
+	if (ret == 10) {
+		errno = 0;
+		ret = splice(p[0], NULL, fd, NULL, 10, 0);
+	}
+	*err = ret < 0 ? errno : 0;
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+	return ret;
+}
+
+TEST(splice_sendfile_copy_file_range_as_dev_zero)
+{
+	static const char * const what[] = { "splice", "sendfile", "copy_file_range" };
+	struct xfer z, v;
+	int how, ez, ev;
+
+	if (!vd_present())
+		SKIP(return, VMAPDEMO_PATH " missing: load vmapdemo.ko");
+	for (how = 0; how < 3; how++) {
+		xfer_from("/dev/zero", how, &z);
+		xfer_from(VMAPDEMO_PATH, how, &v);
+		EXPECT_EQ(z.ret, v.ret) TH_LOG("%s: /dev/zero %zd (%s), /dev/vmapdemo %zd (%s)",
+					       what[how], z.ret, strerror(z.err), v.ret,
+					       strerror(v.err));
+		EXPECT_EQ(z.err, v.err) TH_LOG("%s", what[how]);
+		EXPECT_EQ(0, v.nonzero) TH_LOG("%s: data not zeros", what[how]);
+	}
+	/* Into the device: /dev/zero discards (6.7 on) or refuses (EINVAL). */
+	EXPECT_EQ(xfer_into("/dev/zero", &ez), xfer_into(VMAPDEMO_PATH, &ev));
+	EXPECT_EQ(ez, ev);
 }
 
 TEST_HARNESS_MAIN

@@ -17,6 +17,10 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP	4
+#endif
+
 #include "kselftest_harness.h"
 #include "vmapdemo_test.h"
 
@@ -143,9 +147,64 @@ TEST_F(mm, madvise_dontneed)
 	munmap(p, len);
 }
 
+/* Pages of [p, p + len) that mincore() reports resident; -1 on error. */
+static long resident_pages(char *p, size_t len, long ps)
+{
+	unsigned char vec[256];
+	size_t i, n = len / ps;
+	long r = 0;
+
+	if (n > sizeof(vec) || mincore(p, len, vec))
+		return -1;
+	for (i = 0; i < n; i++)
+		r += vec[i] & 1;
+	return r;
+}
+
+/* VmLck of this process, in kB; -1 if not found. */
+static long vmlck_kb(void)
+{
+	char buf[4096], *l;
+
+	if (vd_read_file("/proc/self/status", buf, sizeof(buf)) < 0)
+		return -1;
+	l = strstr(buf, "VmLck:");
+	return l ? strtol(l + 6, NULL, 10) : -1;
+}
+
+/*
+ * Is the VMA at p VM_MIXEDMAP ("mm" in smaps' VmFlags)? mlock() leaves
+ * such a VMA alone (VM_SPECIAL): it succeeds and locks nothing.
+ */
+static int vma_mixedmap(char *p)
+{
+	static char buf[1 << 16];
+	char key[32], *v, *e;
+	int fd = open("/proc/self/smaps", O_RDONLY);
+	ssize_t n = 0, r;
+
+	if (fd < 0)
+		return -1;
+	while (n < (ssize_t)sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	buf[n] = 0;
+	snprintf(key, sizeof(key), "%lx-", (unsigned long)p);
+	v = strstr(buf, key);
+	if (!v || !(v = strstr(v, "VmFlags:")))
+		return -1;
+	e = strchr(v, '\n');
+	if (e)
+		*e = 0;
+	return strstr(v, " mm") != NULL;
+}
+
 /*
  * MAP_POPULATE, MAP_LOCKED, mlock, munlock and MADV_POPULATE_READ/WRITE on
- * private and shared, writable and read-only mappings.
+ * private and shared, writable and read-only mappings: the calls succeed,
+ * MAP_POPULATE and MAP_LOCKED leave every page resident (mincore), and
+ * mlock()/MAP_LOCKED count the mapping in VmLck, but for a VM_MIXEDMAP
+ * VMA, which mlock() skips.
  */
 TEST_F(mm, populate_and_mlock)
 {
@@ -160,10 +219,19 @@ TEST_F(mm, populate_and_mlock)
 			int w = prots[j] & PROT_WRITE;
 			char *p;
 
+			long lck0 = vmlck_kb(), mixed;
+
 			p = mmap(NULL, len, prots[j], types[i] | MAP_POPULATE, self->fd, 0);
 			ASSERT_NE(MAP_FAILED, p);
+			EXPECT_EQ((long)(len / ps), resident_pages(p, len, ps))
+				TH_LOG("MAP_POPULATE: type %d prot %d", types[i], prots[j]);
 			EXPECT_TRUE(vd_all(p, len, 0));
+			mixed = vma_mixedmap(p);
+			ASSERT_LE(0, mixed);
+			ASSERT_LE(0, lck0);
 			EXPECT_EQ(0, mlock(p, len)) TH_LOG("mlock: %s", strerror(errno));
+			EXPECT_EQ(lck0 + (mixed ? 0 : (long)(len / 1024)), vmlck_kb())
+				TH_LOG("mlock: type %d prot %d mixedmap %ld", types[i], prots[j], mixed);
 			EXPECT_TRUE(vd_all(p, len, 0));
 			if (w)
 				memset(p, 0x61, len);
@@ -173,11 +241,16 @@ TEST_F(mm, populate_and_mlock)
 			if (!w)
 				EXPECT_EQ(EINVAL, errno);
 			EXPECT_EQ(0, munlock(p, len));
+			EXPECT_EQ(lck0, vmlck_kb());
 			EXPECT_TRUE(vd_all(p, len, w ? 0x61 : 0));
 			EXPECT_EQ(0, munmap(p, len));
 
 			p = mmap(NULL, len, prots[j], types[i] | MAP_LOCKED, self->fd, 0);
 			ASSERT_NE(MAP_FAILED, p);
+			EXPECT_EQ((long)(len / ps), resident_pages(p, len, ps))
+				TH_LOG("MAP_LOCKED: type %d prot %d", types[i], prots[j]);
+			EXPECT_EQ(lck0 + (vma_mixedmap(p) ? 0 : (long)(len / 1024)), vmlck_kb())
+				TH_LOG("MAP_LOCKED: type %d prot %d", types[i], prots[j]);
 			EXPECT_TRUE(vd_all(p, len, 0));
 			if (w) {
 				memset(p, 0x62, len);
@@ -185,6 +258,104 @@ TEST_F(mm, populate_and_mlock)
 			}
 			EXPECT_EQ(0, munmap(p, len));
 		}
+	}
+}
+
+/*
+ * MAP_FIXED over part of a mapping: the pages replaced read as the new
+ * mapping's (a new anonymous page, or a new object of the device: zeros),
+ * the others keep their data; as on /dev/zero.
+ */
+TEST_F(mm, map_fixed_over_part)
+{
+	static const int types[] = { MAP_PRIVATE, MAP_SHARED };
+	long ps = self->pagesize;
+	size_t len = 4 * ps;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, types[i], self->fd, 0), *q;
+
+		ASSERT_NE(MAP_FAILED, p);
+		memset(p, 0x71, len);
+		q = mmap(p + ps, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+			 -1, 0);
+		ASSERT_EQ(p + ps, q);
+		q = mmap(p + 2 * ps, ps, PROT_READ | PROT_WRITE, types[i] | MAP_FIXED, self->fd, 0);
+		ASSERT_EQ(p + 2 * ps, q);
+		EXPECT_TRUE(vd_all(p, ps, 0x71));
+		EXPECT_TRUE(vd_all(p + ps, ps, 0));
+		EXPECT_TRUE(vd_all(p + 2 * ps, ps, 0)) TH_LOG("type %d: the new mapping is new", types[i]);
+		EXPECT_TRUE(vd_all(p + 3 * ps, ps, 0x71));
+		/* The new piece is independent of what is left of the old. */
+		p[2 * ps] = 0x72;
+		EXPECT_EQ(0x71, p[3 * ps]);
+		EXPECT_EQ(0, munmap(p, len));
+	}
+}
+
+/*
+ * mremap(MREMAP_DONTUNMAP) moves the pages and leaves the old range mapped:
+ * a private mapping's old range then reads zeros (its pages moved), a
+ * shared one's still reads the object's data; as on /dev/zero.
+ */
+TEST_F(mm, mremap_dontunmap)
+{
+	static const int types[] = { MAP_PRIVATE, MAP_SHARED };
+	long ps = self->pagesize;
+	size_t len = 4 * ps;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, types[i], self->fd, 0), *q;
+
+		ASSERT_NE(MAP_FAILED, p);
+		memset(p, 0x73, len);
+		q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL);
+		ASSERT_NE(MAP_FAILED, q) TH_LOG("type %d: %s", types[i], strerror(errno));
+		EXPECT_NE(p, q);
+		EXPECT_TRUE(vd_all(q, len, 0x73));
+		EXPECT_TRUE(vd_all(p, len, types[i] == MAP_SHARED ? 0x73 : 0))
+			TH_LOG("type %d: the old range", types[i]);
+		if (types[i] == MAP_SHARED) {
+			q[0] = 0x74;
+			EXPECT_EQ(0x74, p[0]);
+		}
+		EXPECT_EQ(0, munmap(p, len));
+		EXPECT_EQ(0, munmap(q, len));
+	}
+}
+
+/*
+ * mlock2(MLOCK_ONFAULT): the range counts in VmLck at once, but no page is
+ * brought in until it is touched (mincore); as on /dev/zero.
+ */
+TEST_F(mm, mlock2_onfault)
+{
+	static const int types[] = { MAP_PRIVATE, MAP_SHARED };
+	long ps = self->pagesize;
+	size_t len = 16 * ps;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, types[i], self->fd, 0);
+		long lck0 = vmlck_kb();
+
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_LE(0, lck0);
+		if (vma_mixedmap(p) == 1) {
+			munmap(p, len);
+			SKIP(return, "VM_MIXEDMAP (fault_ahead > 1): mlock does not lock");
+		}
+		ASSERT_EQ(0, syscall(__NR_mlock2, p, len, 1 /* MLOCK_ONFAULT */))
+			TH_LOG("mlock2: %s", strerror(errno));
+		EXPECT_EQ(lck0 + (long)(len / 1024), vmlck_kb());
+		EXPECT_EQ(0, resident_pages(p, len, ps)) TH_LOG("type %d", types[i]);
+		p[5 * ps] = 1;
+		EXPECT_EQ(1, resident_pages(p + 5 * ps, ps, ps));
+		EXPECT_EQ(0, munlock(p, len));
+		EXPECT_EQ(lck0, vmlck_kb());
+		EXPECT_EQ(0, munmap(p, len));
 	}
 }
 

@@ -24,6 +24,23 @@ static int demo_store_sharing(void);
 static int demo_store_peer(int argc, char **argv);
 static int demo_store_msync_crash(void);
 
+/*
+ * Every conclusion the demo narrates is checked here: a claim that does
+ * not hold is printed as such and makes the demo exit 1 (make demo fails).
+ */
+static int claims_failed, claims_checked;
+
+static void claim(int holds, const char *what)
+{
+	claims_checked++;
+	if (holds) {
+		printf("   [checked: %s]\n", what);
+		return;
+	}
+	claims_failed++;
+	printf("   CLAIM DOES NOT HOLD: %s\n", what);
+}
+
 static int get_stats(int fd, struct vmapdemo_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -79,6 +96,7 @@ static int section_node(void)
 	printf("%s is a character device %u:%u with mode %04o,\n", DEV,
 	       major(st.st_rdev), minor(st.st_rdev), st.st_mode & 07777);
 	printf("like /dev/zero: anyone may open it for reading and writing.\n");
+	claim(S_ISCHR(st.st_mode) && (st.st_mode & 07777) == 0666, "a character device, mode 0666");
 	fd = open(DEV, O_RDWR);
 	if (fd < 0) {
 		printf("open %s: %s\n", DEV, strerror(errno));
@@ -109,7 +127,9 @@ static int section_fork(int fd)
 	}
 	show_maps(priv);
 	show_maps(shared);
-	printf("Both start zero-filled: priv[0] = %d, shared[0] = %d.\n\n", priv[0], shared[0]);
+	printf("Both start zero-filled: priv[0] = %d, shared[0] = %d.\n", priv[0], shared[0]);
+	claim(!priv[0] && !shared[0] && !priv[4095] && !shared[4095], "both start zero-filled");
+	printf("\n");
 
 	strcpy(priv, "parent");
 	strcpy(shared, "parent");
@@ -129,7 +149,10 @@ static int section_fork(int fd)
 		_exit(0);
 	}
 	waitpid(pid, NULL, 0);
-	printf("   parent: after the child exited, priv = \"%s\", shared = \"%s\"\n\n", priv, shared);
+	printf("   parent: after the child exited, priv = \"%s\", shared = \"%s\"\n", priv, shared);
+	claim(!strcmp(priv, "parent"), "the parent's private page still reads \"parent\"");
+	claim(!strcmp(shared, "child"), "the parent's shared page reads the child's \"child\"");
+	printf("\n");
 	printf("The private mapping is copy-on-write: the child's write went to its\n");
 	printf("own copy of the page, so the parent still reads \"parent\". The shared\n");
 	printf("mapping is one object that parent and child both map: the parent reads\n");
@@ -260,6 +283,7 @@ static int section_pshared_mutex(int fd)
 	printf("   parent: all %d children exited, counter = %d (%d x %d = %d)\n\n",
 	       PS_CHILDREN, cp->counter, PS_CHILDREN, PS_LOOPS,
 	       PS_CHILDREN * PS_LOOPS);
+	claim(cp->counter == PS_CHILDREN * PS_LOOPS, "no increment was lost");
 	printf("No increment was lost: the children all wrote to the one page of the\n");
 	printf("one object, and the mutex let only one of them at a time load the\n");
 	printf("counter, add 1 and store it back. Without the mutex two children can\n");
@@ -281,7 +305,12 @@ static int section_pshared_mutex(int fd)
 		return -1;
 	for (i = 0; i < PS_CHILDREN; i++)
 		printf("   child %d: counter = %d in its own copy\n", i + 1, seen[i]);
-	printf("   parent:  counter = %d in the parent's page\n\n", cp->counter);
+	printf("   parent:  counter = %d in the parent's page\n", cp->counter);
+	for (i = 0; i < PS_CHILDREN && seen[i] == PS_LOOPS; i++)
+		;
+	claim(i == PS_CHILDREN, "each child counted alone, in its own copy");
+	claim(cp->counter == 0, "the parent's private page was not touched");
+	printf("\n");
 	printf("Each child counted alone, under a mutex nobody else could see: a\n");
 	printf("counter, and the mutex that guards it, must be in a shared mapping to\n");
 	printf("be shared.\n\n");
@@ -296,6 +325,7 @@ static int section_demand_paging(int fd)
 {
 	const size_t len = 1UL << 30;
 	long ps = sysconf(_SC_PAGESIZE);
+	struct vmapdemo_stats s0, s1, s2;
 	char *p;
 	size_t i;
 
@@ -305,6 +335,8 @@ static int section_demand_paging(int fd)
 	printf("\"faults r/w/cow\" counts its fault handler's calls for reads, for writes\n");
 	printf("to shared mappings and for writes to private ones (copy-on-write).\n\n");
 	show_stats(fd, "before:");
+	if (get_stats(fd, &s0))
+		return -1;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		printf("mmap 1 GiB: %s\n", strerror(errno));
@@ -312,7 +344,12 @@ static int section_demand_paging(int fd)
 	}
 	show_stats(fd, "after mmap(1 GiB, MAP_SHARED):");
 	printf("   -> one new object and one mapping, but no page yet: mmap() only\n");
-	printf("      reserved 1 GiB of address space (the VM has 1 GiB of RAM).\n\n");
+	printf("      reserved 1 GiB of address space (the VM has 1 GiB of RAM).\n");
+	if (get_stats(fd, &s1))
+		return -1;
+	claim(s1.objects_live == s0.objects_live + 1 && s1.mappings_live == s0.mappings_live + 1 &&
+	      s1.pages_alloc == s0.pages_alloc, "one new object and one mapping, no page");
+	printf("\n");
 
 	for (i = 0; i < 10; i++)
 		p[i * 100 * ps] = 1;
@@ -320,18 +357,34 @@ static int section_demand_paging(int fd)
 	for (i = 0; i < 10; i++)
 		(void)*(volatile char *)(p + (i * 100 + 50) * ps);
 	show_stats(fd, "after reading 10 other pages:");
+	if (get_stats(fd, &s2))
+		return -1;
 	for (i = 0; i < 10; i++)
 		p[i * 100 * ps] = 2;
 	show_stats(fd, "after writing the first 10 again:");
 	printf("   -> each first touch is one page fault and one page; touching a page\n");
-	printf("      that is already there costs no fault at all.\n\n");
+	printf("      that is already there costs no fault at all.\n");
+	if (get_stats(fd, &s1))
+		return -1;
+	claim(s2.pages_alloc == s0.pages_alloc + 20 &&
+	      s2.faults_write == s0.faults_write + 10 && s2.faults_read == s0.faults_read + 10,
+	      "20 first touches: 20 faults, 20 pages");
+	claim(s1.faults_read == s2.faults_read && s1.faults_write == s2.faults_write &&
+	      s1.pages_alloc == s2.pages_alloc, "touching them again: no fault, no page");
+	printf("\n");
 
 	for (i = 0; i < 1000; i++)
 		p[((len / 1000) * i / ps + 7) * ps] = 3;
 	show_stats(fd, "after touching 1000 more pages:");
 	munmap(p, len);
 	show_stats(fd, "after munmap():");
-	printf("   -> the last mapping went, so the object and all its pages went too.\n\n");
+	printf("   -> the last mapping went, so the object and all its pages went too.\n");
+	if (get_stats(fd, &s1))
+		return -1;
+	claim(s1.objects_live == s0.objects_live && s1.mappings_live == s0.mappings_live &&
+	      s1.pages_alloc - s1.pages_freed == s0.pages_alloc - s0.pages_freed,
+	      "the object and its pages are gone");
+	printf("\n");
 
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
 	if (p == MAP_FAILED) {
@@ -339,6 +392,8 @@ static int section_demand_paging(int fd)
 		return -1;
 	}
 	show_stats(fd, "after mmap(1 GiB, MAP_PRIVATE):");
+	if (get_stats(fd, &s0))
+		return -1;
 	for (i = 0; i < 100; i++)
 		(void)*(volatile char *)(p + i * 1000 * ps);
 	show_stats(fd, "after reading 100 private pages:");
@@ -351,6 +406,11 @@ static int section_demand_paging(int fd)
 	       "      takes no fault of ours: the kernel replaces the zero page with an\n"
 	       "      anonymous copy by itself. The module holds no page for a private\n"
 	       "      mapping.\n");
+	if (get_stats(fd, &s1))
+		return -1;
+	claim(s1.pages_alloc == s0.pages_alloc, "private reads and writes: no page of the module's");
+	claim(s1.faults_read == s0.faults_read + 100, "one read fault per 1000-page-apart read");
+	claim(s1.faults_cow == s0.faults_cow, "writes to zero-page-mapped private pages: no fault of ours");
 	munmap(p, len);
 	show_stats(fd, "after munmap():");
 	printf("\n");
@@ -378,7 +438,8 @@ int main(int argc, char **argv)
 		return 1;
 	printf("\nThe end. See Documentation/vmapdemo.rst for how it works and where\n");
 	printf("/dev/vmapdemo and the store nodes differ from /dev/zero and files.\n");
-	return 0;
+	printf("%d claims checked, %d did not hold\n", claims_checked, claims_failed);
+	return claims_failed ? 1 : 0;
 }
 
 /* --- store nodes: file-style sharing between unrelated processes ---------- */
@@ -456,6 +517,8 @@ static int demo_store_sharing(void)
 	}
 	waitpid(pid, &status, 0);
 	printf("   our mapping now reads: \"%s\"\n", p + 2048);
+	claim(!strncmp(p + 2048, "hello back from pid ", 20),
+	      "an unrelated program's write is seen through our mapping");
 
 	printf("\n3. munmap and close everything, then open again: the data is\n"
 	       "   still there, as in a file.\n");
@@ -522,7 +585,7 @@ static int demo_store_msync_crash(void)
 	struct vmapdemo_store_crash cr = { .size = sizeof(cr) };
 	char age[32] = "", *p;
 	long ps = sysconf(_SC_PAGESIZE);
-	int fd, afd;
+	int fd, afd, first;
 	ssize_t n;
 
 	printf("\n== store nodes: msync and a simulated crash ==\n\n");
@@ -570,14 +633,25 @@ static int demo_store_msync_crash(void)
 	printf("   %-28s \"%s\"\n", "our mapping after the crash:", p);
 	show_line(fd, "page 2 after the crash:", ps);
 	printf("   The synced version survived; the unsynced one did not.\n");
+	{
+		char b1[16] = "", b2[16] = "x";
+
+		claim(pread(fd, b1, 10, 0) == 10 && !strcmp(b1, "version 1") &&
+		      !strcmp(p, "version 1"), "the synced version survived the crash");
+		claim(pread(fd, b2, 8, ps) == 8 && !memcmp(b2, "\0\0\0\0\0\0\0\0", 8),
+		      "the unsynced page reads as zeros");
+	}
 
 	printf("\n4. The next sync on a file that was open during the crash\n"
 	       "   reports it once, as fsync() reports a writeback error:\n");
 	n = fsync(fd);
 	afd = errno;
 	printf("   first fsync() = %zd (%s), ", n, n ? strerror(afd) : "ok");
+	first = n == -1 && afd == EIO;
 	n = fsync(fd);
 	printf("second fsync() = %zd\n", n);
+	claim(first, "the first fsync() after the crash reports EIO");
+	claim(n == 0, "the second fsync() succeeds");
 	munmap(p, 2 * ps);
 	if (age[0])
 		write_param(AGE_PARAM, age);
