@@ -50,7 +50,9 @@
  *                                   removal of a page
  *           i_mmap_rwsem            unmap_mapping_range(),
  *                                   folio_mkclean()
- *             xa_lock               struct vd_pages
+ *             xa_lock               struct vd_pages; also taken under a
+ *                                   page table lock, by ->dirty_folio
+ *                                   from a zap of a dirty PTE
  *
  * This is the order of mm/rmap.c (i_rwsem -> mmap_lock -> invalidate_lock
  * -> folio lock -> i_mmap_rwsem) with st->lock in place of i_rwsem.
