@@ -48,9 +48,16 @@ done
 [ "$shell" = 1 ] || [ -n "$cmd" ] || { echo "vm-run.sh: nothing to run (-- CMD or --shell)" >&2; exit 2; }
 
 kver=$("$top/scripts/kernels.sh" "$kname") || exit 125
-kimage=/boot/vmlinuz-$kver
+# 7.2 and 7.3 live in a Debian chroot (scripts/chroot.sh): their image and
+# modules are the chroot's; the guest's userland is still this host's.
+croot=
+c=$("$top/scripts/kernels.sh" --chroot "$kver")
+if [ -n "$c" ]; then
+	croot=$("$top/scripts/chroot.sh" "$c") || exit 125
+fi
+kimage=$croot/boot/vmlinuz-$kver
 [ -r "$kimage" ] || { echo "vm-run.sh: no kernel image $kimage" >&2; exit 125; }
-mods=/lib/modules/$kver
+mods=$croot/lib/modules/$kver
 [ -r "$mods/modules.dep" ] || { echo "vm-run.sh: no $mods/modules.dep" >&2; exit 125; }
 if ! getent passwd "$user" >/dev/null; then
 	echo "vm-run.sh: no user '$user' in the host's passwd (shared with the guest)" >&2
