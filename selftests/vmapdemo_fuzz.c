@@ -202,12 +202,14 @@ static const int set_badfd[] = { EBADF, 0 };
 /*
  * Store nodes: what the uapi header and vmapdemo(4) add for each call on a
  * file of bounded size. read/write: EFBIG at store_max_size, EINTR while
- * a resize waits; lseek: ENXIO (SEEK_DATA/SEEK_HOLE at or past the end);
+ * a resize waits; a synchronous write (O_SYNC, O_DSYNC) also what its
+ * writeback reports: EIO once after a crash, ENOMEM; lseek: ENXIO (SEEK_DATA/SEEK_HOLE at or past the end);
  * msync: EIO once after a crash; ioctl: the store commands' own errors
  * (SET_SIZE: EFBIG, EBADF on a read-only fd, EINTR; SYNC: EOVERFLOW,
  * ENXIO, EBUSY, ENOMEM, EIO, EINTR; CRASH: EBADF).
  */
 static const int set_store_rw[] = { EFBIG, EINTR, 0 };
+static const int set_store_write[] = { EFBIG, EINTR, EIO, ENOMEM, 0 };
 static const int set_store_lseek[] = { ENXIO, 0 };
 static const int set_store_msync[] = { EIO, 0 };
 static const int set_store_ioctl[] = { EFBIG, EBADF, EINTR, EOVERFLOW, ENXIO,
@@ -265,7 +267,8 @@ static void check(long ret, int e, const int *set, int node)
 	if (in_set(set, e))
 		return;
 	if (node >= 0 && !nodes[node].is_zero &&
-	    in_set(set == set_read || set == set_write ? set_store_rw :
+	    in_set(set == set_read ? set_store_rw :
+		   set == set_write ? set_store_write :
 		   set == set_lseek ? set_store_lseek :
 		   set == set_msync ? set_store_msync :
 		   set == set_ioctl ? set_store_ioctl : set_none, e))
