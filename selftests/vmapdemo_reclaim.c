@@ -192,7 +192,10 @@ FIXTURE(reclaim) {
 	char age[32];
 	long long size;		/* the store's size before the test */
 	struct vmapdemo_store_info base;
+	char wsf[32];		/* vm.watermark_scale_factor to restore */
 };
+
+#define WSF_PATH	"/proc/sys/vm/watermark_scale_factor"
 
 FIXTURE_SETUP(reclaim)
 {
@@ -201,6 +204,7 @@ FIXTURE_SETUP(reclaim)
 	ps = sysconf(_SC_PAGESIZE);
 	self->fd = -1;
 	self->age[0] = '\0';
+	self->wsf[0] = '\0';
 	if (access(STORE1, F_OK))
 		SKIP(return, STORE1 " missing: load vmapdemo.ko with nr_stores >= 2");
 	if (vd_read_file(AGE_PARAM, self->age, sizeof(self->age)) <= 0)
@@ -225,6 +229,8 @@ FIXTURE_TEARDOWN(reclaim)
 	}
 	if (self->age[0])
 		vd_write_str(AGE_PARAM, self->age);
+	if (self->wsf[0])
+		vd_write_str(WSF_PATH, self->wsf);
 }
 
 /*
@@ -468,6 +474,15 @@ TEST_F_TIMEOUT(reclaim, pressure_from_another_program, 300)
 	ASSERT_EQ(ndirty, before.dirty_pages);
 	target = before.resident_pages - nclean / 2;
 
+	/*
+	 * A 1 GiB guest's watermarks are a few MiB apart, less than a chunk:
+	 * one chunk can take free memory from above the low watermark (where
+	 * kswapd starts reclaiming) to below the min one. Spread them (low
+	 * and high 5% of memory above min) so that reclaim runs for many
+	 * chunks before the stop rule below is near; restored on teardown.
+	 */
+	if (vd_read_file(WSF_PATH, self->wsf, sizeof(self->wsf)) > 0)
+		vd_write_str(WSF_PATH, "500");
 	ASSERT_EQ(0, pipe2(cmd, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(reply, O_CLOEXEC));
 	/* A killed program must fail the checks below, not kill us. */
@@ -509,7 +524,8 @@ TEST_F_TIMEOUT(reclaim, pressure_from_another_program, 300)
 		 * Reclaim gives our pages back in bursts, so only several
 		 * chunks there in a row with none given back stop us, and
 		 * they must not reach the watermark themselves: 7.3 killed
-		 * the other program when this margin was two chunks.
+		 * the other program when this margin was two chunks. kswapd
+		 * has been reclaiming since the low watermark, well above.
 		 */
 		free_kib = meminfo_kib("MemFree");
 		if (free_kib < wmark + (HOG_STALLS + 2) * HOG_CHUNK_MIB * 1024 &&
