@@ -90,8 +90,11 @@ grep -E ': (ERROR|WARNING|CHECK):' "$cp_log" >"$cp_log.findings"
 # it must find the known problems of a canary file, or that is a finding.
 canary=$out/canary.c
 printf '/**\n * vd_canary() - lint canary\n * @x: one\n */\nint vd_canary(int x, int y)\n{\n        return x+y;\n}\n' >"$canary"
-if ! (cd "$ksrc/scripts" && perl ./checkpatch.pl --strict --no-tree --terse \
-	--no-summary -f "$canary") 2>&1 | grep -q ': ERROR:'; then
+# Not "| grep -q": with pipefail, grep's early exit kills checkpatch with
+# SIGPIPE and the pipeline fails although the error was found.
+canary_out=$(cd "$ksrc/scripts" && perl ./checkpatch.pl --strict --no-tree \
+	--terse --no-summary -f "$canary" 2>&1)
+if ! grep -q ': ERROR:' <<<"$canary_out"; then
 	echo "checkpatch did not run: no finding in the canary $canary" >>"$cp_log.findings"
 fi
 report checkpatch "$(count_lines "$cp_log.findings")" \
@@ -239,7 +242,8 @@ kd_log=$out/kernel-doc.log
 "$ksrc/scripts/kernel-doc" -none -Wall "${usrc[@]}" "${msrc[@]}" >"$kd_log" 2>&1
 grep -iE 'warning:|error:' "$kd_log" >"$out/kernel-doc.findings"
 # The canary (see checkpatch) leaves @y undescribed: kernel-doc must say so.
-if ! "$ksrc/scripts/kernel-doc" -none -Wall "$canary" 2>&1 | grep -q "'y' not described"; then
+canary_out=$("$ksrc/scripts/kernel-doc" -none -Wall "$canary" 2>&1)
+if ! grep -q "'y' not described" <<<"$canary_out"; then
 	echo "kernel-doc did not run: no warning for the canary $canary" >>"$out/kernel-doc.findings"
 fi
 report kernel-doc "$(count_lines "$out/kernel-doc.findings")" \
