@@ -584,11 +584,29 @@ TEST_F(msync, sync_gen)
 	EXPECT_EQ(0, c.pages_written);
 }
 
+/*
+ * Poll for up to 30 s until writeback has written a page since
+ * @base; *@info gets the last reading. 0, or -1 if GET_INFO failed.
+ */
+static int wait_written(int fd, const struct vmapdemo_store_info *base,
+			struct vmapdemo_store_info *info)
+{
+	double t0 = now_s();
+
+	do {
+		if (store_info(fd, info))
+			return -1;
+		if (info->pages_written - base->pages_written >= 1)
+			break;
+		usleep(10000);
+	} while (now_s() - t0 < 30);
+	return 0;
+}
+
 /* ASYNC starts writeback and returns; it completes without us. */
 TEST_F(msync, async_completes)
 {
 	struct vmapdemo_store_info info;
-	double t0 = now_s();
 
 	ASSERT_EQ(1, pwrite(self->fd, "x", 1, 0));
 	ASSERT_EQ(1, pwrite(self->fd, "y", 1, 7 * ps));
@@ -597,12 +615,7 @@ TEST_F(msync, async_completes)
 	 * Bounded wait, not a timing assertion. pages_written counts a page
 	 * after its copy (dirty_pages drops before it), so wait for that.
 	 */
-	do {
-		ASSERT_EQ(0, store_info(self->fd, &info));
-		if (DELTA(info, pages_written) >= 1)
-			break;
-		usleep(10000);
-	} while (now_s() - t0 < 30);
+	ASSERT_EQ(0, wait_written(self->fd, &self->base, &info));
 	ASSERT_EQ(0, store_info(self->fd, &info));
 	EXPECT_EQ(1, info.dirty_pages);		/* page 7 was not in the range */
 	EXPECT_EQ(1, DELTA(info, pages_written));
@@ -616,18 +629,11 @@ TEST_F(msync, background_writeback)
 {
 	struct vmapdemo_store_info info;
 	char *p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
-	double t0;
 
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 'w';
 	ASSERT_EQ(0, set_age("50"));
-	t0 = now_s();
-	do {
-		ASSERT_EQ(0, store_info(self->fd, &info));
-		if (DELTA(info, pages_written) >= 1)
-			break;
-		usleep(10000);
-	} while (now_s() - t0 < 30);
+	ASSERT_EQ(0, wait_written(self->fd, &self->base, &info));
 	/* Runs the worker a last time and waits for it. */
 	ASSERT_EQ(0, set_age("0"));
 	ASSERT_EQ(0, store_info(self->fd, &info));
@@ -644,7 +650,6 @@ TEST_F(msync, no_background_when_off)
 {
 	struct vmapdemo_store_info info;
 	char age[32];
-	double t0;
 
 	/* Off for sure, not merely long (the default is 30 s). */
 	ASSERT_EQ(0, set_age("0"));
@@ -658,13 +663,7 @@ TEST_F(msync, no_background_when_off)
 	EXPECT_EQ(0, DELTA(info, pages_written));
 	/* Then on: the same dirty page is written back (the path works). */
 	ASSERT_EQ(0, set_age("50"));
-	t0 = now_s();
-	do {
-		ASSERT_EQ(0, store_info(self->fd, &info));
-		if (DELTA(info, pages_written) >= 1)
-			break;
-		usleep(10000);
-	} while (now_s() - t0 < 30);
+	ASSERT_EQ(0, wait_written(self->fd, &self->base, &info));
 	ASSERT_EQ(0, set_age("0"));
 	EXPECT_EQ(1, DELTA(info, pages_written));
 }
