@@ -15,6 +15,7 @@
 #include <linux/version.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/shmem_fs.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
@@ -160,5 +161,22 @@ static inline void vd_page_set_index(struct page *page, pgoff_t index)
 #define vd_zero_splice_read	copy_splice_read
 #define vd_zero_splice_write	iter_file_splice_write
 #endif
+
+/*
+ * shmem_file_setup() takes a vma_flags_t (a bitmap) instead of vm_flags_t
+ * in the 7.x series ("mm: convert shmem file setup to vma_flags_t", part of
+ * the vma_flags_t conversion that began in 6.19); 6.12 has vm_flags_t and
+ * 7.2 and 7.3 the bitmap, the kernels between are not in the matrix, so
+ * the cut is placed at 7.0. legacy_to_vma_flags() converts.
+ */
+static inline struct file *vd_shmem_file_setup(const char *name, loff_t size,
+					       vm_flags_t flags)
+{
+#if KERNEL_VERSION(7, 0, 0) > LINUX_VERSION_CODE
+	return shmem_file_setup(name, size, flags);
+#else
+	return shmem_file_setup(name, size, legacy_to_vma_flags(flags));
+#endif
+}
 
 #endif /* _VMAPDEMO_COMPAT_H */

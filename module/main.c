@@ -96,7 +96,7 @@ static long vd_ioctl_get_stats(void __user *uarg)
 	st.pages_freed = atomic64_read(&vd_stats.pages_freed);
 	st.objects_live = atomic64_read(&vd_stats.objects_live);
 	st.objects_created = atomic64_read(&vd_stats.objects_created);
-	st.mappings_live = atomic64_read(&vd_stats.mappings_live);
+	/* mappings_live is no longer counted: see the uapi header. */
 	return vd_ioctl_arg_out(uarg, usize, &st, sizeof(st));
 }
 
@@ -151,6 +151,7 @@ static loff_t vmapdemo_llseek(struct file *file, loff_t offset, int whence)
 static const struct file_operations vmapdemo_fops = {
 	.owner		= THIS_MODULE,
 	.mmap		= vd_zero_mmap,
+	.get_unmapped_area = vd_zero_get_unmapped_area,
 	.read_iter	= vmapdemo_read_iter,
 	.write_iter	= vmapdemo_write_iter,
 	/* splice(), sendfile() and copy_file_range() as on /dev/zero */
@@ -175,12 +176,9 @@ static int __init vmapdemo_init(void)
 	ret = vd_fs_init();
 	if (ret)
 		return ret;
-	ret = vd_zero_init();
-	if (ret)
-		goto err_fs;
 	ret = vd_store_init();
 	if (ret)
-		goto err_zero;
+		goto err_fs;
 	ret = misc_register(&vmapdemo_misc);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", VMAPDEMO_DEV_NAME, ret);
@@ -192,8 +190,6 @@ static int __init vmapdemo_init(void)
 
 err_store:
 	vd_store_exit();
-err_zero:
-	vd_zero_exit();
 err_fs:
 	vd_fs_exit();
 	return ret;
@@ -203,7 +199,6 @@ static void __exit vmapdemo_exit(void)
 {
 	misc_deregister(&vmapdemo_misc);
 	vd_store_exit();
-	vd_zero_exit();
 	vd_fs_exit();
 	pr_info("unloaded\n");
 }

@@ -68,11 +68,10 @@ void vd_pages_age_dirty(struct vd_pages *pa, pgoff_t first, pgoff_t last);
  * @faults_write: ->fault calls for writes on shared mappings
  * @faults_cow: ->fault calls for writes on private mappings
  * @faults_sigbus: faults answered with VM_FAULT_SIGBUS
- * @pages_alloc: pages allocated for shared objects
- * @pages_freed: pages released by shared objects
+ * @pages_alloc: pages brought into shared objects by their faults
+ * @pages_freed: @pages_alloc of the shared objects that went
  * @objects_live: shared objects alive
  * @objects_created: shared objects ever created
- * @mappings_live: VMAs of /dev/vmapdemo alive
  *
  * Locking: none. Each is an independent atomic counter; a reader sees each
  * value exactly but not a snapshot of all of them together.
@@ -86,7 +85,6 @@ struct vd_stats {
 	atomic64_t pages_freed;
 	atomic64_t objects_live;
 	atomic64_t objects_created;
-	atomic64_t mappings_live;
 };
 
 extern struct vd_stats vd_stats;
@@ -109,8 +107,14 @@ int vd_store_init(void);
 void vd_store_exit(void);
 
 /* zero.c */
-int vd_zero_init(void);
-void vd_zero_exit(void);
 int vd_zero_mmap(struct file *file, struct vm_area_struct *vma);
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+unsigned long vd_zero_get_unmapped_area(struct file *file, unsigned long addr,
+					unsigned long len, unsigned long pgoff,
+					unsigned long flags);
+#else
+/* No huge folios to align for (PREEMPT_RT has no THP): the default. */
+#define vd_zero_get_unmapped_area	NULL
+#endif
 
 #endif /* _VMAPDEMO_H */

@@ -3,21 +3,42 @@
  * zero.c - /dev/zero's mmap semantics through vmapdemo's own fault handlers.
  *
  * MAP_PRIVATE: every page reads as zero and a write gets a private copy.
- * A read fault maps the kernel's zero page read-only, as anonymous memory
- * does, so reading an untouched page costs no memory; each fault also maps
- * it into the untouched pages of the 16-page window around it. A write is a
- * copy-on-write done by the core, so the copy is an ordinary anonymous
- * page: wp_page_copy() for a page mapped to the zero page, do_cow_fault()
- * (copying a module-owned zero page) for a write fault on an unmapped one.
- * Private mappings have no end: mremap() may grow them, like /dev/zero's.
+ * A fault maps the kernel's zero page read-only, as anonymous memory does
+ * on a read, so reading an untouched page costs no memory; each fault also
+ * maps it into the untouched pages of the 16-page window around it. A write
+ * is then a copy-on-write done by the core (wp_page_copy() allocates a
+ * zeroed page, nothing is copied), so the copy is an ordinary anonymous
+ * page: a write fault on an unmapped page maps the zero page too and has
+ * the access retried, which takes that write-protect fault. No page of the
+ * module's is ever returned to the core, so no fault takes a page lock
+ * that every CPU would share. Private mappings have no end: mremap() may
+ * grow them, like /dev/zero's.
  *
- * MAP_SHARED: every mmap() call creates a new object (struct vd_zobj), sized
- * to the mapping and shared only with the VMAs copied from this one (fork,
- * split, mremap). Its pages are allocated on first touch and freed when the
- * object goes. As shmem_zero_setup() does for /dev/zero, the VMA gets a file
- * of its own for the object: a later mmap() of the device can then never be
- * merged into this VMA (6.12 merges an adjacent VMA of the same file without
- * calling ->mmap), and /proc/pid/maps shows "/dev/vmapdemo (deleted)".
+ * MAP_SHARED: every mmap() call creates a new object (struct vd_zobj) of
+ * the mapping's size, shared only with the VMAs copied from this one (fork,
+ * split, mremap). Its memory is a shmem file, as /dev/zero's is
+ * (shmem_zero_setup()): the object's pages are shmem folios in that file's
+ * page cache, charged to the memory cgroup of the task that faults them,
+ * swappable, counted as shared memory in RSS (so the OOM killer sees them)
+ * and, unless MAP_NORESERVE, charged to overcommit for the whole size at
+ * mmap time, exactly as much as /dev/zero's shmem object is.
+ * The fault handler is ours: it gets the folio from the shmem mapping
+ * (allocating it zero-filled, or reading it back from swap) and returns it
+ * locked. Fault-around is the page cache's own, filemap_map_pages(), which
+ * maps the resident folios around a read fault; with huge shmem folios
+ * (shmem_enabled), it and finish_fault() PMD-map them where the VMA is
+ * aligned, which ->get_unmapped_area (thp_get_unmapped_area()) arranges.
+ *
+ * The VMA gets a file of its own, on the module's pseudo filesystem, whose
+ * f_mapping is the shmem file's mapping (as DRM points its files at a
+ * mapping of its own): the VMA is linked into that mapping's i_mmap tree,
+ * so reclaim and swap reach it through rmap, filemap_map_pages() finds the
+ * folios, and a process-shared futex keys on the shmem inode. The file pins
+ * the module (its fops owner) and the object (private_data) for as long as
+ * any VMA holds it, so the VMAs need neither ->open nor ->close and merge
+ * back after a split like /dev/zero's. A later mmap() of the device can
+ * never merge with this VMA (another file), and /proc/pid/maps shows
+ * "/dev/vmapdemo (deleted)".
  * Like the shmem object behind /dev/zero, the object's size is the length of
  * the mapping and its pages are indexed by file offset: a page whose pgoff
  * is at or beyond that size (a mapping grown by mremap(), or one made at a
@@ -31,28 +52,23 @@
  * /dev/zero.
  *
  * Deliberate differences from /dev/zero (Documentation/vmapdemo.rst):
- * MADV_REMOVE on a shared mapping fails with ENODEV (the object's inode is
- * not S_IFREG, so vfs_fallocate() refuses before any ->fallocate; making it
- * S_IFREG would expose it to regular-file paths never meant for it, and
- * a punch-hole would need the invalidate lock and page locks in ->fault);
- * MADV_FREE and userfaultfd need an anonymous VMA and fail with EINVAL;
- * a shared object takes no overcommit charge (security_vm_enough_memory_mm()
- * is not exported), so a mapping larger than RAM succeeds without
- * MAP_NORESERVE.
+ * MADV_REMOVE on a shared mapping fails with ENODEV (the VMA's file is the
+ * module's, not S_IFREG, so vfs_fallocate() refuses); MADV_FREE and
+ * userfaultfd need an anonymous or shmem VMA and fail with EINVAL.
  *
- * Locking: ->fault runs under mmap_lock held for read, or (on 6.12) under
- * the per-VMA lock only: ->map_pages exists for that (see
- * vd_zero_map_pages()). ->open and ->close run with mmap_lock held (fork,
- * split, mremap, munmap, exit). No handler touches anything but its own
- * object, whose page array has its own lock (struct vd_pages), and the
- * atomic counters.
+ * Locking: ->fault runs under mmap_lock held for read, or (6.4 on) under
+ * the per-VMA lock only. The shared handler takes the folio lock of the
+ * folio it returns, as filemap_fault() does; nothing else is shared between
+ * faults but the atomic counters. An object's fields are written before it
+ * is published to any VMA and never change; the object is freed by the
+ * ->release of its file, after the last VMA went.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/highmem.h>
-#include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 
 #include <linux/vmapdemo.h>
@@ -62,79 +78,23 @@
 
 /**
  * struct vd_zobj - the object behind one MAP_SHARED mmap of /dev/vmapdemo
- * @ref: one reference for the object's file and one per VMA mapping it
- * @pages: its pages, allocated on first touch
+ * @shm: the shmem file holding its pages; its f_mapping is the VMA file's
  * @nr_pages: size in pages, fixed at mmap time
- * @fault_ahead: pages a fault maps at once, the module parameter's value at
- *	mmap time (a VMA's VM_MIXEDMAP is decided then and cannot change)
+ * @nr_alloc: folio pages this object's faults found absent from its page
+ *	cache and brought in (allocated, or read back from swap), for the
+ *	statistics: added to pages_freed when the object goes
  *
- * Locking: @ref is a kref (->mmap and ->open get, ->close and the file's
- * ->release put; the last put frees). @nr_pages and @fault_ahead are
- * written before the
- * object is published to any VMA and never changes. @pages has its own
- * lock (the xarray's). No other lock: faults may run concurrently, under
- * mmap_lock held for read or, on 6.12, under the per-VMA lock only.
+ * Lifetime: owned by the VMA's file (its private_data), freed by that
+ * file's ->release, which runs after the last VMA holding the file went.
+ * Locking: @shm and @nr_pages are written before the object is published
+ * and never change; @nr_alloc is atomic. The pages are the shmem mapping's
+ * (its i_pages lock and the folio locks).
  */
 struct vd_zobj {
-	struct kref ref;
-	struct vd_pages pages;
+	struct file *shm;
 	pgoff_t nr_pages;
-	unsigned int fault_ahead;
+	atomic_long_t nr_alloc;
 };
-
-/*
- * With fault_ahead > 1, a shared fault also maps up to fault_ahead - 1
- * following pages that are resident but not mapped (a refault after
- * MADV_DONTNEED), in one vm_insert_pages() call. ->map_pages cannot do it
- * for driver-owned pages (no exported helper maps a page that is not in the
- * page cache without sleeping), so the batch is done in ->fault;
- * vm_insert_pages() needs VM_MIXEDMAP, set at mmap time. That makes the VMA
- * VM_SPECIAL: mlock() and MAP_LOCKED leave it unlocked (they still
- * succeed), it never merges, and fork() copies its PTEs instead of letting
- * the child fault. Those are differences from /dev/zero, so the default is
- * 0 (one page per fault, a plain VMA) and batching is an opt-in for users
- * who measure refaults. Read at mmap time.
- */
-#define VD_FAULT_AHEAD_MAX	16
-static unsigned int fault_ahead;
-module_param(fault_ahead, uint, 0644);
-MODULE_PARM_DESC(fault_ahead,
-		 "pages a shared fault maps at once (0/1 = one, default 0, max 16; >1 sets VM_MIXEDMAP: mlock then does not lock)");
-
-/*
- * The page a private write fault returns for do_cow_fault() to copy. Set at
- * init, put at exit, never written and never mapped, so it needs no lock.
- * (The kernel's zero page cannot take its place: the core locks the page
- * ->fault returns, and every CPU would contend for that one lock.)
- */
-static struct page *vd_zero_page;
-
-static void vd_zobj_free(struct kref *ref)
-{
-	struct vd_zobj *obj = container_of(ref, struct vd_zobj, ref);
-
-	atomic64_add(vd_pages_destroy(&obj->pages), &vd_stats.pages_freed);
-	atomic64_dec(&vd_stats.objects_live);
-	kfree(obj);
-}
-
-static void vd_zobj_put(struct vd_zobj *obj)
-{
-	kref_put(&obj->ref, vd_zobj_free);
-}
-
-/*
- * ->map_pages: fault-around. Driver-owned pages cannot be mapped from here
- * with exported helpers (it runs under RCU and must not sleep), so it maps
- * nothing and the fault goes on to ->fault. Its presence is what lets 6.12
- * run ->fault under the per-VMA lock instead of retrying under mmap_lock
- * (vmf_can_call_fault()); our handlers need nothing of mmap_lock.
- */
-static vm_fault_t vd_zero_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
-				    pgoff_t end_pgoff)
-{
-	return 0;
-}
 
 static void vd_count_fault(struct vm_fault *vmf)
 {
@@ -155,16 +115,9 @@ static void vd_count_fault(struct vm_fault *vmf)
  * memory and no RSS, as the zero page anonymous memory maps on a read; a
  * read of a neighbour then takes no fault, and a write to it takes the
  * write-protect fault anonymous memory takes after a read (wp_page_copy()
- * allocates a zeroed page, nothing is copied) instead of do_cow_fault(),
- * which copies the page ->fault returns into a page already zeroed.
+ * allocates a zeroed page, nothing is copied).
  */
 #define VD_PRIVATE_AROUND	16
-
-static vm_fault_t vd_zero_insert_zero(struct vm_area_struct *vma,
-				      unsigned long addr)
-{
-	return vd_vmf_insert_zero(vma, addr);
-}
 
 /* The window around the fault, but not the faulting page itself. */
 static void vd_zero_private_around(struct vm_fault *vmf)
@@ -178,47 +131,30 @@ static void vd_zero_private_around(struct vm_fault *vmf)
 	/* Leaves present PTEs alone; fails only when out of memory. */
 	for (; addr < end; addr += PAGE_SIZE)
 		if (addr != fault &&
-		    vd_zero_insert_zero(vma, addr) != VM_FAULT_NOPAGE)
+		    vd_vmf_insert_zero(vma, addr) != VM_FAULT_NOPAGE)
 			break;
 }
 
+/*
+ * Every private fault maps the kernel's zero page read-only, in a special
+ * PTE, as do_anonymous_page() does for a read: no page lock, reference or
+ * rmap. vm_mixed_ok() allows the zero pfn in any copy-on-write VMA, without
+ * VM_MIXEDMAP. For a write, VM_FAULT_NOPAGE has the access retried, and the
+ * retry takes the write-protect fault: wp_page_copy() gives the private
+ * copy, a zeroed anonymous page, as after a read of anonymous memory.
+ * (Returning a page for do_cow_fault() to copy would be one fault less,
+ * but the core locks the page ->fault returns, and one page of the
+ * module's would be locked by every CPU's first write.)
+ */
 static vm_fault_t vd_zero_private_fault(struct vm_fault *vmf)
 {
 	vm_fault_t ret;
 
 	vd_count_fault(vmf);
-	/*
-	 * A read maps the kernel's zero page read-only, in a special PTE, as
-	 * do_anonymous_page() does: no page lock, reference or rmap.
-	 * vm_mixed_ok() allows the zero pfn in any copy-on-write VMA,
-	 * without VM_MIXEDMAP. Its neighbours get it too (above).
-	 */
-	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
-		ret = vd_zero_insert_zero(vmf->vma, vmf->address & PAGE_MASK);
-		if (ret == VM_FAULT_NOPAGE)
-			vd_zero_private_around(vmf);
-		return ret;
-	}
-	/*
-	 * A write: do_cow_fault() has allocated the private copy and copies
-	 * the page we return into it (finish_fault() is not exported, so
-	 * the copy cannot be skipped). Give the neighbours the zero page so
-	 * that their first writes do not come here.
-	 */
-	vd_zero_private_around(vmf);
-	get_page(vd_zero_page);
-	vmf->page = vd_zero_page;
-	return 0;
-}
-
-static void vd_zero_private_open(struct vm_area_struct *vma)
-{
-	atomic64_inc(&vd_stats.mappings_live);
-}
-
-static void vd_zero_private_close(struct vm_area_struct *vma)
-{
-	atomic64_dec(&vd_stats.mappings_live);
+	ret = vd_vmf_insert_zero(vmf->vma, vmf->address & PAGE_MASK);
+	if (ret == VM_FAULT_NOPAGE)
+		vd_zero_private_around(vmf);
+	return ret;
 }
 
 /* ->fault, traced in one place for every outcome of the handler. */
@@ -230,56 +166,43 @@ static vm_fault_t vd_zero_private_fault_traced(struct vm_fault *vmf)
 	return ret;
 }
 
+/*
+ * No ->open or ->close: the VMA's file (the device's) pins the module, and
+ * a VMA with ->close never merges with its neighbours.
+ * ->map_pages is here so that 6.4 and later run ->fault under the per-VMA
+ * lock (vmf_can_call_fault()); private fault-around is done by ->fault.
+ */
+static vm_fault_t vd_zero_private_map_pages(struct vm_fault *vmf,
+					    pgoff_t start_pgoff,
+					    pgoff_t end_pgoff)
+{
+	return 0;
+}
+
 static const struct vm_operations_struct vd_zero_private_vm_ops = {
-	.open		= vd_zero_private_open,
-	.close		= vd_zero_private_close,
 	.fault		= vd_zero_private_fault_traced,
-	.map_pages	= vd_zero_map_pages,
+	.map_pages	= vd_zero_private_map_pages,
 };
 
 /* --- MAP_SHARED ------------------------------------------------------- */
 
 /*
- * Map @page at the fault address and the resident pages after it, up to
- * obj->fault_ahead in all, stopping at the first page not resident (so a
- * sparse touch allocates only what it touches), at the end of the VMA or
- * of the object, and at the first PTE already present. Consumes the
- * reference on @page.
+ * The page at vmf->pgoff of the object's shmem file, locked, as
+ * filemap_fault() returns one. shmem_read_mapping_page_gfp() finds the
+ * folio in the page cache, reads it back from swap, or allocates it
+ * zero-filled (charged to the current task's memcg, the faulting one),
+ * and returns it uptodate with a reference but unlocked: once locked, a
+ * folio still in the mapping cannot leave it (shmem_writeout() and
+ * truncation need the lock), so the check below makes the PTE the core
+ * installs one of a page still in the object.
  */
-static vm_fault_t vd_zero_map_ahead(struct vm_fault *vmf, struct vd_zobj *obj,
-				    struct page *page)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	unsigned long addr = vmf->address & PAGE_MASK;
-	struct page *pages[VD_FAULT_AHEAD_MAX];
-	unsigned long n, max, left, nr;
-	int err;
-
-	max = min3((unsigned long)obj->fault_ahead,
-		   (vma->vm_end - addr) >> PAGE_SHIFT,
-		   obj->nr_pages - vmf->pgoff);
-	pages[0] = page;
-	n = 1 + vd_pages_lookup_run(&obj->pages, vmf->pgoff + 1, pages + 1,
-				    max - 1);
-	nr = n;
-	left = n;
-	err = vm_insert_pages(vma, addr, pages, &left);
-	while (n)
-		put_page(pages[--n]);
-	/*
-	 * Mapped, or someone else mapped it first (-EBUSY): either way the
-	 * access can be retried. Otherwise no page table could be had.
-	 */
-	if (left == nr && err != -EBUSY)
-		return VM_FAULT_OOM;
-	return VM_FAULT_NOPAGE;
-}
-
 static vm_fault_t vd_zero_shared_fault(struct vm_fault *vmf)
 {
-	struct vd_zobj *obj = vmf->vma->vm_private_data;
+	struct vd_zobj *obj = vmf->vma->vm_file->private_data;
+	struct address_space *mapping = obj->shm->f_mapping;
+	struct folio *folio;
 	struct page *page;
-	bool allocated;
+	void *entry;
 
 	/* Checked on every fault: mremap() can grow the VMA past the object. */
 	if (vmf->pgoff >= obj->nr_pages) {
@@ -287,34 +210,31 @@ static vm_fault_t vd_zero_shared_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	}
 	vd_count_fault(vmf);
-	page = vd_pages_get(&obj->pages, vmf->pgoff, &allocated);
+retry:
+	/* For the statistics only: absent, or a swap entry. */
+	rcu_read_lock();
+	entry = xa_load(&mapping->i_pages, vmf->pgoff);
+	rcu_read_unlock();
+
+	page = shmem_read_mapping_page_gfp(mapping, vmf->pgoff,
+					   mapping_gfp_mask(mapping));
 	if (IS_ERR(page))
 		return vmf_error(PTR_ERR(page));
-	if (allocated)
-		atomic64_inc(&vd_stats.pages_alloc);
-	/*
-	 * A page just allocated has, as a rule, nothing resident after it:
-	 * the core's one-page path is cheaper for it than a batch of one.
-	 */
-	if (!allocated && obj->fault_ahead > 1)
-		return vd_zero_map_ahead(vmf, obj, page);
-	/* Our reference becomes the PTE's; the core locks the page. */
+	folio = page_folio(page);
+	if (!entry || xa_is_value(entry)) {
+		atomic_long_add(folio_nr_pages(folio), &obj->nr_alloc);
+		atomic64_add(folio_nr_pages(folio), &vd_stats.pages_alloc);
+	}
+
+	folio_lock(folio);
+	if (unlikely(folio->mapping != mapping)) {
+		folio_unlock(folio);
+		folio_put(folio);
+		goto retry;
+	}
+	/* Our reference becomes the PTE's; the core unlocks the folio. */
 	vmf->page = page;
-	return 0;
-}
-
-static void vd_zero_shared_open(struct vm_area_struct *vma)
-{
-	struct vd_zobj *obj = vma->vm_private_data;
-
-	kref_get(&obj->ref);
-	atomic64_inc(&vd_stats.mappings_live);
-}
-
-static void vd_zero_shared_close(struct vm_area_struct *vma)
-{
-	atomic64_dec(&vd_stats.mappings_live);
-	vd_zobj_put(vma->vm_private_data);
+	return VM_FAULT_LOCKED;
 }
 
 /* ->fault, traced in one place for every outcome of the handler. */
@@ -326,16 +246,24 @@ static vm_fault_t vd_zero_shared_fault_traced(struct vm_fault *vmf)
 	return ret;
 }
 
+/*
+ * No ->page_mkwrite: like shmem's, the mapping has no writeback to track,
+ * and the core marks a folio dirty when a write fault maps it. No ->open or
+ * ->close: the file pins the object and the module.
+ */
 static const struct vm_operations_struct vd_zero_shared_vm_ops = {
-	.open		= vd_zero_shared_open,
-	.close		= vd_zero_shared_close,
 	.fault		= vd_zero_shared_fault_traced,
-	.map_pages	= vd_zero_map_pages,
+	.map_pages	= filemap_map_pages,
 };
 
 static int vd_zobj_release(struct inode *inode, struct file *file)
 {
-	vd_zobj_put(file->private_data);
+	struct vd_zobj *obj = file->private_data;
+
+	atomic64_add(atomic_long_read(&obj->nr_alloc), &vd_stats.pages_freed);
+	atomic64_dec(&vd_stats.objects_live);
+	fput(obj->shm);
+	kfree(obj);
 	return 0;
 }
 
@@ -352,6 +280,7 @@ static const struct file_operations vd_zobj_fops = {
 
 static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 {
+	loff_t size = (loff_t)vma_pages(vma) << PAGE_SHIFT;
 	struct vd_zobj *obj;
 	struct inode *inode;
 	struct file *ofile;
@@ -360,20 +289,27 @@ static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 	obj = kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
 	if (!obj)
 		return -ENOMEM;
-	kref_init(&obj->ref);
-	vd_pages_init(&obj->pages);
 	obj->nr_pages = vma_pages(vma);
-	obj->fault_ahead = min_t(unsigned int, READ_ONCE(fault_ahead),
-				 VD_FAULT_AHEAD_MAX);
+	atomic_long_set(&obj->nr_alloc, 0);
+
+	/*
+	 * As shmem_zero_setup() does: the whole size is charged to
+	 * overcommit here unless VM_NORESERVE (MAP_NORESERVE, when the
+	 * overcommit policy honours it), and a refusal is -ENOMEM.
+	 */
+	obj->shm = vd_shmem_file_setup("dev/" VMAPDEMO_DEV_NAME, size,
+				       vma->vm_flags & VM_NORESERVE);
+	if (IS_ERR(obj->shm)) {
+		ret = PTR_ERR(obj->shm);
+		goto err_free;
+	}
 
 	inode = vd_fs_new_inode();
 	if (IS_ERR(inode)) {
 		ret = PTR_ERR(inode);
-		goto err_free;
+		goto err_shm;
 	}
-	i_size_write(inode, (loff_t)obj->nr_pages << PAGE_SHIFT);
-	/* The pages' page->mapping: process-shared futexes key on it. */
-	obj->pages.mapping = inode->i_mapping;
+	i_size_write(inode, size);
 	/*
 	 * Unlinked, like shmem_zero_setup()'s file: a core dump writes out a
 	 * shared mapping whose inode has no links as anonymous shared memory
@@ -388,23 +324,24 @@ static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 		ret = PTR_ERR(ofile);
 		goto err_iput;
 	}
+	/*
+	 * The VMA is linked into, and its faults look in, the shmem mapping.
+	 * Set before the VMA is: the core links it through vm_file->f_mapping
+	 * after ->mmap returns.
+	 */
+	ofile->f_mapping = obj->shm->f_mapping;
 	atomic64_inc(&vd_stats.objects_live);
 	atomic64_inc(&vd_stats.objects_created);
 
-	/* The file now owns the initial reference; the VMA takes another. */
-	kref_get(&obj->ref);
-	vma->vm_private_data = obj;
 	vma->vm_ops = &vd_zero_shared_vm_ops;
-	/* VM_SPECIAL: the merge retried after ->mmap does not happen. */
-	if (obj->fault_ahead > 1)
-		vm_flags_set(vma, VM_MIXEDMAP);
 	vma_set_file(vma, ofile);
 	fput(ofile);
-	atomic64_inc(&vd_stats.mappings_live);
 	return 0;
 
 err_iput:
 	iput(inode);
+err_shm:
+	fput(obj->shm);
 err_free:
 	kfree(obj);
 	return ret;
@@ -415,9 +352,8 @@ err_free:
  * @file: the device file
  * @vma: the new VMA
  *
- * Changes no vm_flags but VM_MIXEDMAP (see fault_ahead): after another
- * change 6.12 would try to merge the VMA again after ->mmap and could free
- * it without ->close; VM_SPECIAL flags are never merged.
+ * Changes no vm_flags: after a change 6.12 would try to merge the VMA again
+ * after ->mmap.
  *
  * Return: 0 or a negative errno.
  */
@@ -427,18 +363,29 @@ int vd_zero_mmap(struct file *file, struct vm_area_struct *vma)
 		return vd_zero_mmap_shared(file, vma);
 
 	vma->vm_ops = &vd_zero_private_vm_ops;
-	atomic64_inc(&vd_stats.mappings_live);
 	return 0;
 }
 
-int vd_zero_init(void)
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/**
+ * vd_zero_get_unmapped_area() - ->get_unmapped_area of /dev/vmapdemo
+ * @file: the device file
+ * @addr: hint
+ * @len: length
+ * @pgoff: offset in pages
+ * @flags: mmap flags
+ *
+ * Places a mapping of at least 2 MiB on a PMD boundary where
+ * thp_get_unmapped_area() does that for files (6.12 does; 6.1 only for
+ * DAX files), so that huge shmem folios of a shared object can be
+ * PMD-mapped, as shmem_get_unmapped_area() arranges for /dev/zero.
+ *
+ * Return: the address, or a negative errno.
+ */
+unsigned long vd_zero_get_unmapped_area(struct file *file, unsigned long addr,
+					unsigned long len, unsigned long pgoff,
+					unsigned long flags)
 {
-	vd_zero_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	return vd_zero_page ? 0 : -ENOMEM;
+	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
 }
-
-void vd_zero_exit(void)
-{
-	/* do_cow_fault() drops its references before returning. */
-	put_page(vd_zero_page);
-}
+#endif

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmapdemo_refault: with the module parameter fault_ahead > 1, a shared fault
- * of /dev/vmapdemo maps the resident pages after it too. Each test runs the same
- * sequence on /dev/zero and on /dev/vmapdemo and checks that what a program
- * sees is the same: data survives MADV_DONTNEED refaults in any pattern, a
- * forked child sees the same pages, and a sparse touch allocates only what
- * it touches. The vmapdemo variants run with fault_ahead at its default
- * (0: one page per fault) and at 16 (batched refaults).
+ * vmapdemo_refault: a shared read fault of /dev/vmapdemo maps the resident
+ * pages around it too, through the page cache's own fault-around
+ * (filemap_map_pages() over the object's shmem folios). Each test runs the
+ * same sequence on /dev/zero and on /dev/vmapdemo and checks that what a
+ * program sees is the same: data survives MADV_DONTNEED refaults in any
+ * pattern, a forked child sees the same pages, mlock locks, and a sparse
+ * touch allocates only what it touches; and that a refault of resident
+ * pages takes far fewer of the module's faults than pages.
  */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -27,7 +29,6 @@ FIXTURE(refault) {
 FIXTURE_VARIANT(refault) {
 	const char *path;
 	int is_vmapdemo;
-	const char *fault_ahead;	/* module parameter at mmap time */
 };
 
 FIXTURE_VARIANT_ADD(refault, devzero) {
@@ -40,26 +41,6 @@ FIXTURE_VARIANT_ADD(refault, vmapdemo) {
 	.is_vmapdemo = 1,
 };
 
-FIXTURE_VARIANT_ADD(refault, vmapdemo_fa16) {
-	.path = VMAPDEMO_PATH,
-	.is_vmapdemo = 1,
-	.fault_ahead = "16",
-};
-
-#define FAULT_AHEAD_PARAM "/sys/module/" VMAPDEMO_DEV_NAME "/parameters/fault_ahead"
-
-static int set_fault_ahead(const char *val)
-{
-	int fd = open(FAULT_AHEAD_PARAM, O_WRONLY | O_CLOEXEC);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 FIXTURE_SETUP(refault)
 {
 	size_t i;
@@ -68,15 +49,10 @@ FIXTURE_SETUP(refault)
 	self->len = NPAGES * self->ps;
 	if (variant->is_vmapdemo && !vd_present())
 		SKIP(return, VMAPDEMO_PATH " missing: load vmapdemo.ko");
-	if (variant->fault_ahead && set_fault_ahead(variant->fault_ahead))
-		SKIP(return, "cannot write %s: not root?", FAULT_AHEAD_PARAM);
 	self->fd = open(variant->path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	self->p = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       self->fd, 0);
-	/* Read at mmap time: put the default back at once. */
-	if (variant->fault_ahead)
-		ASSERT_EQ(0, set_fault_ahead("0"));
 	ASSERT_NE(MAP_FAILED, self->p);
 	for (i = 0; i < NPAGES; i++)
 		self->p[i * self->ps] = (char)(i + 1);
@@ -104,7 +80,7 @@ TEST_F(refault, dontneed_all_read_back)
 {
 	ASSERT_EQ(0, madvise(self->p, self->len, MADV_DONTNEED));
 	EXPECT_EQ(0, check_all(self->p, self->ps));
-	/* and again, now that the first refault mapped them in batches */
+	/* and again, now that the first refault mapped them around */
 	ASSERT_EQ(0, madvise(self->p, self->len, MADV_DONTNEED));
 	EXPECT_EQ(0, check_all(self->p, self->ps));
 }
@@ -147,11 +123,62 @@ TEST_F(refault, child_sees_and_writes_same_pages)
 
 TEST_F(refault, mlock_then_read)
 {
-	/* VM_MIXEDMAP makes mlock a no-op, but it must still succeed. */
+	unsigned char vec[NPAGES];
+	size_t i;
+
+	/* mlock faults every page back in, all resident and locked. */
 	ASSERT_EQ(0, madvise(self->p, self->len, MADV_DONTNEED));
 	ASSERT_EQ(0, mlock(self->p, self->len));
+	ASSERT_EQ(0, mincore(self->p, self->len, vec));
+	for (i = 0; i < NPAGES; i++)
+		ASSERT_EQ(1, vec[i] & 1) TH_LOG("page %zu", i);
 	EXPECT_EQ(0, check_all(self->p, self->ps));
 	ASSERT_EQ(0, munlock(self->p, self->len));
+}
+
+/*
+ * Fault-around: reading back NPAGES resident pages after MADV_DONTNEED
+ * calls the module's ->fault once per fault-around window (16 pages by
+ * default, fault_around_bytes), not once per page; the other pages are
+ * mapped by filemap_map_pages(). Read faults only: a write fault maps one
+ * page, as for any shared file mapping.
+ */
+TEST(refault_is_faulted_around)
+{
+	struct vmapdemo_stats st0 = { .size = sizeof(st0) };
+	struct vmapdemo_stats st1 = { .size = sizeof(st1) };
+	long ps = sysconf(_SC_PAGESIZE);
+	size_t len = NPAGES * ps, i;
+	unsigned long faults;
+	struct rusage ru0, ru1;
+	long minflt;
+	int fd;
+	char *p;
+
+	if (!vd_present())
+		SKIP(return, VMAPDEMO_PATH " missing");
+	fd = open(VMAPDEMO_PATH, O_RDWR);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < NPAGES; i++)
+		p[i * ps] = (char)(i + 1);
+	ASSERT_EQ(0, madvise(p, len, MADV_DONTNEED));
+	ASSERT_EQ(0, ioctl(fd, VMAPDEMO_IOC_GET_STATS, &st0));
+	ASSERT_EQ(0, getrusage(RUSAGE_SELF, &ru0));
+	EXPECT_EQ(0, check_all(p, ps));
+	ASSERT_EQ(0, getrusage(RUSAGE_SELF, &ru1));
+	ASSERT_EQ(0, ioctl(fd, VMAPDEMO_IOC_GET_STATS, &st1));
+	faults = st1.faults_read - st0.faults_read;
+	minflt = ru1.ru_minflt - ru0.ru_minflt;
+	TH_LOG("%d resident pages read back: %ld page faults, %lu ->fault calls",
+	       NPAGES, minflt, faults);
+	/* A fault whose page fault-around mapped calls no ->fault at all. */
+	EXPECT_GE(NPAGES / 4, faults);
+	EXPECT_GE(NPAGES / 4, minflt);
+	EXPECT_EQ(st0.pages_alloc, st1.pages_alloc);
+	munmap(p, len);
+	close(fd);
 }
 
 TEST(sparse_touch_allocates_what_it_touches)

@@ -79,10 +79,10 @@ static double median(double *v, int n)
 
 /* --- what gets mapped ---------------------------------------------------- */
 
-enum kind { VD, ZERO, ANON, MEMFD, STORE, TMPFS, MEMCPY, VDFA };
+enum kind { VD, ZERO, ANON, MEMFD, STORE, TMPFS, MEMCPY };
 
 static const char *const kind_name[] = {
-	[VD] = "vmapdemo", [VDFA] = "vd-fa16", [ZERO] = "/dev/zero", [ANON] = "anon",
+	[VD] = "vmapdemo", [ZERO] = "/dev/zero", [ANON] = "anon",
 	[MEMFD] = "memfd", [STORE] = "store0", [TMPFS] = "tmpfs",
 	[MEMCPY] = "memcpy4K",
 };
@@ -129,15 +129,6 @@ static int open_file(enum kind k, size_t len)
 	return fd;
 }
 
-static void set_fault_ahead(const char *val)
-{
-	int fd = open("/sys/module/vmapdemo/parameters/fault_ahead", O_WRONLY);
-
-	if (fd < 0 || write(fd, val, strlen(val)) < 0)
-		die("fault_ahead parameter");
-	close(fd);
-}
-
 static struct map map_kind(enum kind k, size_t len, int shared, int flags)
 {
 	struct map m = { .len = len, .fd = -1 };
@@ -145,11 +136,6 @@ static struct map map_kind(enum kind k, size_t len, int shared, int flags)
 
 	switch (k) {
 	case VD:
-		m.fd = open(DEV, O_RDWR);
-		break;
-	case VDFA:
-		/* The module parameter is read at mmap time: opt in, then back. */
-		set_fault_ahead("16");
 		m.fd = open(DEV, O_RDWR);
 		break;
 	case ZERO:
@@ -166,8 +152,6 @@ static struct map map_kind(enum kind k, size_t len, int shared, int flags)
 	m.p = mmap(NULL, len, PROT_READ | PROT_WRITE, mf, m.fd, 0);
 	if (m.p == MAP_FAILED)
 		die("mmap");
-	if (k == VDFA)
-		set_fault_ahead("0");
 	return m;
 }
 
@@ -422,8 +406,6 @@ static const struct row rows[] = {
 	{ "shared-first-write", SHARED_WRITE, { VD, ZERO, MEMFD }, 3, 0, "<=1.00" },
 	{ "shared-refault-read", REFAULT_READ, { VD, MEMFD }, 2, 0, "<=1.00" },
 	{ "shared-refault-write", REFAULT_WRITE, { VD, MEMFD }, 2, 0, "<=1.00" },
-	{ "refault-read-fa16", REFAULT_READ, { VDFA, MEMFD }, 2, 0, "<=1.00" },
-	{ "refault-write-fa16", REFAULT_WRITE, { VDFA, MEMFD }, 2, 0, "<=1.00" },
 	{ "seq-first-touch", SEQ_WRITE, { VD, ZERO, MEMFD }, 3, 0, "<=0.67" },
 	{ "sparse-1in64", SPARSE_WRITE, { VD, ZERO, MEMFD }, 3, 0, "" },
 	{ "map-populate-priv", POPULATE_PRIV, { VD, ZERO, ANON }, 3, 0, "" },

@@ -56,22 +56,31 @@
  * @faults_write: write faults on shared mappings (a page's first touch by
  *	a write; a write to a page already mapped for reading is completed
  *	by the core without a fault of ours)
- * @faults_cow: write faults on private mappings (the core copies the
- *	module's zero page; a write to a page already mapped to the kernel's
- *	zero page, after a read or by fault-around, is copied by the core
- *	without a fault of ours)
+ * @faults_cow: write faults on private mappings that found no page mapped
+ *	(each maps the kernel's zero page and has the write retried; the
+ *	core's write-protect fault then gives the private copy, as it does
+ *	for a write to a page already mapped to the zero page, after a read
+ *	or by fault-around, which takes no fault of ours)
  * @faults_sigbus: faults refused with SIGBUS (past the end of an object)
- * @pages_alloc: pages allocated for shared objects
- * @pages_freed: pages released by shared objects; @pages_alloc minus
- *	@pages_freed is the number of pages the shared objects hold now
+ * @pages_alloc: pages the shared objects' faults found absent from their
+ *	shmem page cache and brought in (allocated zero-filled, or read back
+ *	from swap); a huge folio counts all its pages
+ * @pages_freed: @pages_alloc of the shared objects that went; @pages_alloc
+ *	minus @pages_freed bounds what the live shared objects hold (less if
+ *	some were swapped out)
  * @objects_live: shared objects alive (one per MAP_SHARED mmap call,
  *	until its last mapping goes)
  * @objects_created: shared objects ever created
- * @mappings_live: VMAs of /dev/vmapdemo alive, private and shared
+ * @mappings_live: always 0 now. It counted VMAs through
+ *	vm_ops->open and ->close; a VMA with ->close never merges with its
+ *	neighbours, so the handlers went and /proc/pid/maps is where VMAs
+ *	are counted. The field stays so that the struct's size does not
+ *	change.
  *
- * Private mappings allocate no pages of the module's: a read maps the
+ * Private mappings allocate no pages of the module's: a fault maps the
  * kernel's zero page (into the 16-page window around the fault), a write
- * gets an anonymous copy from the core.
+ * gets an anonymous copy from the core. A shared object's pages are a
+ * shmem file's, as /dev/zero's are.
  */
 struct vmapdemo_stats {
 	__u32 size;
