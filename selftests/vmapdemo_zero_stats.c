@@ -1122,4 +1122,73 @@ TEST(private_faults_from_threads_match_dev_zero)
 	EXPECT_EQ(anon[0], anon[1]);
 }
 
+#define SHMEM_ENABLED "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+/* A 2 MiB-aligned shared mapping of @len of @path, or MAP_FAILED. */
+static char *map_pmd_aligned(const char *path, size_t len, char **area)
+{
+	const size_t pmd = 2UL << 20;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	char *p;
+
+	*area = MAP_FAILED;
+	if (fd < 0)
+		return MAP_FAILED;
+	*area = mmap(NULL, len + pmd, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*area == MAP_FAILED) {
+		close(fd);
+		return MAP_FAILED;
+	}
+	p = (char *)(((unsigned long)*area + pmd - 1) & ~(pmd - 1));
+	p = mmap(p, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	close(fd);
+	return p;
+}
+
+/*
+ * Huge mappings: with shmem_enabled=always, the shmem folios behind a
+ * shared object are PMD-sized, and the module's ->fault returns one that
+ * finish_fault() maps with a PMD: a first write to every page of a 2 MiB-
+ * aligned 64 MiB mapping takes 32 faults, not 16384, and smaps reports it
+ * all ShmemPmdMapped, as for /dev/zero with the same setting.
+ */
+TEST(shared_thp_pmd_mapped_like_dev_zero)
+{
+	const size_t len = 64UL << 20;
+	long ps = sysconf(_SC_PAGESIZE);
+	struct vmapdemo_stats st0, st1;
+	char old[64] = "", *area, *p, *sel;
+	long pmd_kb[2];
+	size_t off;
+	int i;
+
+	REQUIRE_DEVICE();
+	if (vd_read_file(SHMEM_ENABLED, old, sizeof(old)) < 0)
+		SKIP(return, "no transparent huge pages in this kernel (CONFIG_TRANSPARENT_HUGEPAGE)");
+	sel = strchr(old, '[');
+	if (!sel || vd_write_str(SHMEM_ENABLED, "always"))
+		SKIP(return, "cannot set %s (needs root)", SHMEM_ENABLED);
+	for (i = 0; i < 2; i++) {
+		p = map_pmd_aligned(mem_paths[i], len, &area);
+		ASSERT_NE(MAP_FAILED, p);
+		GET_STATS(&st0);
+		for (off = 0; off < len; off += ps)
+			p[off] = 1;
+		GET_STATS(&st1);
+		pmd_kb[i] = smaps_kb(p, "ShmemPmdMapped:");
+		TH_LOG("%s: 64 MiB written, ShmemPmdMapped %ld kB", mem_paths[i], pmd_kb[i]);
+		if (i) {
+			TH_LOG("vmapdemo: %llu write faults",
+			       (unsigned long long)(st1.faults_write - st0.faults_write));
+			EXPECT_EQ(len >> 21, st1.faults_write - st0.faults_write);
+		}
+		EXPECT_TRUE(vd_all(p, 1, 1));
+		munmap(area, len + (2UL << 20));
+	}
+	*strchr(sel, ']') = 0;
+	vd_write_str(SHMEM_ENABLED, sel + 1);
+	EXPECT_EQ((long)(len >> 10), pmd_kb[0]);
+	EXPECT_EQ(pmd_kb[0], pmd_kb[1]);
+}
+
 TEST_HARNESS_MAIN
