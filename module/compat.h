@@ -179,4 +179,16 @@ static inline struct file *vd_shmem_file_setup(const char *name, loff_t size,
 #endif
 }
 
+/*
+ * ->mmap_prepare(struct vm_area_desc *) came in 6.16 ("mm: introduce new
+ * .mmap_prepare() file callback") and 7.1 deprecates ->mmap
+ * (Documentation/filesystems/mmap_prepare.rst). The descriptor's flags
+ * became a vma_flags_t (vma_desc_test()) in the 7.x series; the module
+ * uses the hook from 7.0 on, where the matrix's 7.2 and 7.3 have both, and
+ * ->mmap below.
+ */
+#if KERNEL_VERSION(7, 0, 0) <= LINUX_VERSION_CODE
+#define VD_HAVE_MMAP_PREPARE
+#endif
+
 #endif /* _VMAPDEMO_COMPAT_H */

@@ -150,7 +150,11 @@ static loff_t vmapdemo_llseek(struct file *file, loff_t offset, int whence)
 
 static const struct file_operations vmapdemo_fops = {
 	.owner		= THIS_MODULE,
+#ifdef VD_HAVE_MMAP_PREPARE
+	.mmap_prepare	= vd_zero_mmap_prepare,
+#else
 	.mmap		= vd_zero_mmap,
+#endif
 	.get_unmapped_area = vd_zero_get_unmapped_area,
 	.read_iter	= vmapdemo_read_iter,
 	.write_iter	= vmapdemo_write_iter,

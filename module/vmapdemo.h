@@ -107,7 +107,11 @@ int vd_store_init(void);
 void vd_store_exit(void);
 
 /* zero.c */
+#ifdef VD_HAVE_MMAP_PREPARE
+int vd_zero_mmap_prepare(struct vm_area_desc *desc);
+#else
 int vd_zero_mmap(struct file *file, struct vm_area_struct *vma);
+#endif
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
 unsigned long vd_zero_get_unmapped_area(struct file *file, unsigned long addr,
 					unsigned long len, unsigned long pgoff,

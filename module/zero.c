@@ -29,6 +29,10 @@
  * (shmem_enabled), it and finish_fault() PMD-map them where the VMA is
  * aligned, which ->get_unmapped_area (thp_get_unmapped_area()) arranges.
  *
+ * On 7.x the hook is ->mmap_prepare, which hands that file to the core in
+ * the mapping's descriptor as shmem_zero_setup_desc() does for /dev/zero;
+ * older kernels get ->mmap and vma_set_file().
+ *
  * The VMA gets a file of its own, on the module's pseudo filesystem, whose
  * f_mapping is the shmem file's mapping (as DRM points its files at a
  * mapping of its own): the VMA is linked into that mapping's i_mmap tree,
@@ -278,9 +282,16 @@ static const struct file_operations vd_zobj_fops = {
 	.llseek		= noop_llseek,
 };
 
-static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
+/*
+ * A new shared object of @len bytes for a mapping of @file, and the file
+ * its VMAs will hold. @noreserve: the mapping has VM_NORESERVE.
+ *
+ * Return: the object's file (the caller owns its reference), or an
+ * ERR_PTR(); on error nothing is left behind.
+ */
+static struct file *vd_zobj_create(struct file *file, loff_t len,
+				   bool noreserve)
 {
-	loff_t size = (loff_t)vma_pages(vma) << PAGE_SHIFT;
 	struct vd_zobj *obj;
 	struct inode *inode;
 	struct file *ofile;
@@ -288,8 +299,8 @@ static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 
 	obj = kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
 	if (!obj)
-		return -ENOMEM;
-	obj->nr_pages = vma_pages(vma);
+		return ERR_PTR(-ENOMEM);
+	obj->nr_pages = len >> PAGE_SHIFT;
 	atomic_long_set(&obj->nr_alloc, 0);
 
 	/*
@@ -297,8 +308,8 @@ static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 	 * overcommit here unless VM_NORESERVE (MAP_NORESERVE, when the
 	 * overcommit policy honours it), and a refusal is -ENOMEM.
 	 */
-	obj->shm = vd_shmem_file_setup("dev/" VMAPDEMO_DEV_NAME, size,
-				       vma->vm_flags & VM_NORESERVE);
+	obj->shm = vd_shmem_file_setup("dev/" VMAPDEMO_DEV_NAME, len,
+				       noreserve ? VM_NORESERVE : 0);
 	if (IS_ERR(obj->shm)) {
 		ret = PTR_ERR(obj->shm);
 		goto err_free;
@@ -309,7 +320,7 @@ static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 		ret = PTR_ERR(inode);
 		goto err_shm;
 	}
-	i_size_write(inode, size);
+	i_size_write(inode, len);
 	/*
 	 * Unlinked, like shmem_zero_setup()'s file: a core dump writes out a
 	 * shared mapping whose inode has no links as anonymous shared memory
@@ -327,16 +338,12 @@ static int vd_zero_mmap_shared(struct file *file, struct vm_area_struct *vma)
 	/*
 	 * The VMA is linked into, and its faults look in, the shmem mapping.
 	 * Set before the VMA is: the core links it through vm_file->f_mapping
-	 * after ->mmap returns.
+	 * after ->mmap (or ->mmap_prepare) returns.
 	 */
 	ofile->f_mapping = obj->shm->f_mapping;
 	atomic64_inc(&vd_stats.objects_live);
 	atomic64_inc(&vd_stats.objects_created);
-
-	vma->vm_ops = &vd_zero_shared_vm_ops;
-	vma_set_file(vma, ofile);
-	fput(ofile);
-	return 0;
+	return ofile;
 
 err_iput:
 	iput(inode);
@@ -344,9 +351,41 @@ err_shm:
 	fput(obj->shm);
 err_free:
 	kfree(obj);
-	return ret;
+	return ERR_PTR(ret);
 }
 
+#ifdef VD_HAVE_MMAP_PREPARE
+/**
+ * vd_zero_mmap_prepare() - ->mmap_prepare of /dev/vmapdemo
+ * @desc: the mapping to be made
+ *
+ * Called before the VMA exists and before any merge. A shared mapping
+ * gets its object's file as its vm_file, as shmem_zero_setup_desc() gives
+ * /dev/zero's its shmem file: the core then owns that reference, puts it
+ * if the mapping fails later (__mmap_region()'s abort path), and never
+ * merges the new VMA with another (another file). That file is all the
+ * per-mapping state there is, so no vm_ops->mapped is needed. Changes no
+ * VMA flags.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vd_zero_mmap_prepare(struct vm_area_desc *desc)
+{
+	struct file *ofile;
+
+	if (!vma_desc_test(desc, VMA_MAYSHARE_BIT)) {
+		desc->vm_ops = &vd_zero_private_vm_ops;
+		return 0;
+	}
+	ofile = vd_zobj_create(desc->file, desc->end - desc->start,
+			       vma_desc_test(desc, VMA_NORESERVE_BIT));
+	if (IS_ERR(ofile))
+		return PTR_ERR(ofile);
+	desc->vm_file = ofile;
+	desc->vm_ops = &vd_zero_shared_vm_ops;
+	return 0;
+}
+#else
 /**
  * vd_zero_mmap() - ->mmap of /dev/vmapdemo
  * @file: the device file
@@ -359,12 +398,22 @@ err_free:
  */
 int vd_zero_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	if (vma->vm_flags & VM_MAYSHARE)
-		return vd_zero_mmap_shared(file, vma);
+	struct file *ofile;
 
-	vma->vm_ops = &vd_zero_private_vm_ops;
+	if (!(vma->vm_flags & VM_MAYSHARE)) {
+		vma->vm_ops = &vd_zero_private_vm_ops;
+		return 0;
+	}
+	ofile = vd_zobj_create(file, (loff_t)vma_pages(vma) << PAGE_SHIFT,
+			       vma->vm_flags & VM_NORESERVE);
+	if (IS_ERR(ofile))
+		return PTR_ERR(ofile);
+	vma->vm_ops = &vd_zero_shared_vm_ops;
+	vma_set_file(vma, ofile);
+	fput(ofile);
 	return 0;
 }
+#endif
 
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
 /**
