@@ -191,4 +191,38 @@ static inline struct file *vd_shmem_file_setup(const char *name, loff_t size,
 #define VD_HAVE_MMAP_PREPARE
 #endif
 
+/*
+ * The shmem folio at @index of @mapping, locked, with a reference:
+ * allocated zero-filled or read back from swap if absent. 6.12 and later
+ * export shmem_get_folio() (SGP_CACHE; the write_end argument came in
+ * 6.10), which returns it locked as shmem_fault() gets it; 6.1 exports
+ * only shmem_read_mapping_page_gfp(), whose page comes unlocked, so it is
+ * locked here and checked to be still in @mapping.
+ */
+static inline int vd_shmem_get_folio(struct address_space *mapping,
+				     pgoff_t index, struct folio **foliop)
+{
+#if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
+	return shmem_get_folio(mapping->host, index, 0, foliop, SGP_CACHE);
+#else
+	struct folio *folio;
+	struct page *page;
+
+	for (;;) {
+		page = shmem_read_mapping_page_gfp(mapping, index,
+						   mapping_gfp_mask(mapping));
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		folio = page_folio(page);
+		folio_lock(folio);
+		if (likely(folio->mapping == mapping))
+			break;
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+	*foliop = folio;
+	return 0;
+#endif
+}
+
 #endif /* _VMAPDEMO_COMPAT_H */

@@ -92,8 +92,7 @@ static long vd_ioctl_get_stats(void __user *uarg)
 	st.faults_write = atomic64_read(&vd_stats.faults_write);
 	st.faults_cow = atomic64_read(&vd_stats.faults_cow);
 	st.faults_sigbus = atomic64_read(&vd_stats.faults_sigbus);
-	st.pages_alloc = atomic64_read(&vd_stats.pages_alloc);
-	st.pages_freed = atomic64_read(&vd_stats.pages_freed);
+	vd_zero_page_stats(&st.pages_alloc, &st.pages_freed);
 	st.objects_live = atomic64_read(&vd_stats.objects_live);
 	st.objects_created = atomic64_read(&vd_stats.objects_created);
 	/* mappings_live is no longer counted: see the uapi header. */

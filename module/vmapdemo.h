@@ -68,8 +68,6 @@ void vd_pages_age_dirty(struct vd_pages *pa, pgoff_t first, pgoff_t last);
  * @faults_write: ->fault calls for writes on shared mappings
  * @faults_cow: ->fault calls for writes on private mappings
  * @faults_sigbus: faults answered with VM_FAULT_SIGBUS
- * @pages_alloc: pages brought into shared objects by their faults
- * @pages_freed: @pages_alloc of the shared objects that went
  * @objects_live: shared objects alive
  * @objects_created: shared objects ever created
  *
@@ -81,8 +79,6 @@ struct vd_stats {
 	atomic64_t faults_write;
 	atomic64_t faults_cow;
 	atomic64_t faults_sigbus;
-	atomic64_t pages_alloc;
-	atomic64_t pages_freed;
 	atomic64_t objects_live;
 	atomic64_t objects_created;
 };
@@ -107,6 +103,7 @@ int vd_store_init(void);
 void vd_store_exit(void);
 
 /* zero.c */
+void vd_zero_page_stats(u64 *alloc, u64 *freed);
 #ifdef VD_HAVE_MMAP_PREPARE
 int vd_zero_mmap_prepare(struct vm_area_desc *desc);
 #else

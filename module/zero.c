@@ -29,20 +29,21 @@
  * (shmem_enabled), it and finish_fault() PMD-map them where the VMA is
  * aligned, which ->get_unmapped_area (thp_get_unmapped_area()) arranges.
  *
+ * The VMA's file is the shmem file itself, as for /dev/zero, so the core
+ * sees a shmem file behind the VMA wherever it looks: the VMA is linked
+ * into the shmem mapping's i_mmap tree, so reclaim and swap reach it
+ * through rmap, filemap_map_pages() finds the folios, smaps counts its
+ * swap, and a process-shared futex keys on the shmem inode. The file's
+ * operations are replaced by the module's (replace_fops()): the file then
+ * pins the module (its fops owner) and owns the object (private_data) for
+ * as long as any VMA holds it, so the VMAs need neither ->open nor ->close
+ * and merge back after a split like /dev/zero's. A later mmap() of the
+ * device can never merge with this VMA (another file), and
+ * /proc/pid/maps shows "/dev/vmapdemo (deleted)".
  * On 7.x the hook is ->mmap_prepare, which hands that file to the core in
  * the mapping's descriptor as shmem_zero_setup_desc() does for /dev/zero;
  * older kernels get ->mmap and vma_set_file().
  *
- * The VMA gets a file of its own, on the module's pseudo filesystem, whose
- * f_mapping is the shmem file's mapping (as DRM points its files at a
- * mapping of its own): the VMA is linked into that mapping's i_mmap tree,
- * so reclaim and swap reach it through rmap, filemap_map_pages() finds the
- * folios, and a process-shared futex keys on the shmem inode. The file pins
- * the module (its fops owner) and the object (private_data) for as long as
- * any VMA holds it, so the VMAs need neither ->open nor ->close and merge
- * back after a split like /dev/zero's. A later mmap() of the device can
- * never merge with this VMA (another file), and /proc/pid/maps shows
- * "/dev/vmapdemo (deleted)".
  * Like the shmem object behind /dev/zero, the object's size is the length of
  * the mapping and its pages are indexed by file offset: a page whose pgoff
  * is at or beyond that size (a mapping grown by mremap(), or one made at a
@@ -51,14 +52,13 @@
  * Sharing is decided on VM_MAYSHARE: for an O_RDONLY fd the core clears
  * VM_SHARED from a MAP_SHARED mapping, which is still a shared mapping.
  *
- * The object's inode is unlinked (i_nlink 0) like shmem's: a core dump
- * then writes the mapping out as anonymous shared memory, as it does for
- * /dev/zero.
+ * The shmem file is unlinked (i_nlink 0): a core dump writes the mapping
+ * out as anonymous shared memory, as it does for /dev/zero. MADV_REMOVE
+ * punches a hole through shmem's ->fallocate, as on /dev/zero.
  *
  * Deliberate differences from /dev/zero (Documentation/vmapdemo.rst):
- * MADV_REMOVE on a shared mapping fails with ENODEV (the VMA's file is the
- * module's, not S_IFREG, so vfs_fallocate() refuses); MADV_FREE and
- * userfaultfd need an anonymous or shmem VMA and fail with EINVAL.
+ * MADV_FREE and userfaultfd need an anonymous or shmem VMA (the vm_ops
+ * decide) and fail with EINVAL.
  *
  * Locking: ->fault runs under mmap_lock held for read, or (6.4 on) under
  * the per-VMA lock only. The shared handler takes the folio lock of the
@@ -82,23 +82,59 @@
 
 /**
  * struct vd_zobj - the object behind one MAP_SHARED mmap of /dev/vmapdemo
- * @shm: the shmem file holding its pages; its f_mapping is the VMA file's
+ * @shm: the shmem file holding its pages, which is also its VMAs' file
  * @nr_pages: size in pages, fixed at mmap time
- * @nr_alloc: folio pages this object's faults found absent from its page
- *	cache and brought in (allocated, or read back from swap), for the
- *	statistics: added to pages_freed when the object goes
+ * @shmem_fallocate: shmem's ->fallocate, which the file's own calls
+ * @node: in vd_zobjs, for the statistics
  *
- * Lifetime: owned by the VMA's file (its private_data), freed by that
- * file's ->release, which runs after the last VMA holding the file went.
- * Locking: @shm and @nr_pages are written before the object is published
- * and never change; @nr_alloc is atomic. The pages are the shmem mapping's
- * (its i_pages lock and the folio locks).
+ * Lifetime: owned by @shm (its private_data), freed by its ->release,
+ * which runs after the last VMA holding the file went.
+ * Locking: @shm, @nr_pages and @shmem_fallocate are written before the
+ * object is published and never change; @node is under vd_zobjs_lock.
+ * The pages are the shmem mapping's (its i_pages lock and the folio
+ * locks).
  */
 struct vd_zobj {
 	struct file *shm;
 	pgoff_t nr_pages;
-	atomic_long_t nr_alloc;
+	long (*shmem_fallocate)(struct file *file, int mode, loff_t offset,
+				loff_t len);
+	struct list_head node;
 };
+
+/*
+ * The statistics' page counts, without a counter in the fault path: the
+ * live objects are on vd_zobjs, and shmem counts each one's pages (its
+ * inode's alloced: pages allocated to the file, in memory or in swap).
+ * vd_zobjs_freed adds up the pages of the objects that went. Both under
+ * vd_zobjs_lock, so that an object leaving the list is counted once.
+ */
+static LIST_HEAD(vd_zobjs);
+static DEFINE_SPINLOCK(vd_zobjs_lock);
+static u64 vd_zobjs_freed;
+
+static unsigned long vd_zobj_pages(struct vd_zobj *obj)
+{
+	return READ_ONCE(SHMEM_I(file_inode(obj->shm))->alloced);
+}
+
+/**
+ * vd_zero_page_stats() - pages of the shared objects, for the statistics
+ * @alloc: set to the pages the live objects hold plus *@freed
+ * @freed: set to the pages the objects that went held when they went
+ */
+void vd_zero_page_stats(u64 *alloc, u64 *freed)
+{
+	struct vd_zobj *obj;
+	u64 held = 0;
+
+	spin_lock(&vd_zobjs_lock);
+	list_for_each_entry(obj, &vd_zobjs, node)
+		held += vd_zobj_pages(obj);
+	*freed = vd_zobjs_freed;
+	spin_unlock(&vd_zobjs_lock);
+	*alloc = held + *freed;
+}
 
 static void vd_count_fault(struct vm_fault *vmf)
 {
@@ -192,21 +228,17 @@ static const struct vm_operations_struct vd_zero_private_vm_ops = {
 
 /*
  * The page at vmf->pgoff of the object's shmem file, locked, as
- * filemap_fault() returns one. shmem_read_mapping_page_gfp() finds the
- * folio in the page cache, reads it back from swap, or allocates it
- * zero-filled (charged to the current task's memcg, the faulting one),
- * and returns it uptodate with a reference but unlocked: once locked, a
- * folio still in the mapping cannot leave it (shmem_writeout() and
- * truncation need the lock), so the check below makes the PTE the core
- * installs one of a page still in the object.
+ * filemap_fault() and shmem_fault() return one: shmem finds the folio in
+ * its page cache, reads it back from swap, or allocates it zero-filled
+ * (charged to the current task's memcg, the faulting one), and returns it
+ * uptodate, locked and still in the mapping (vd_shmem_get_folio()).
  */
 static vm_fault_t vd_zero_shared_fault(struct vm_fault *vmf)
 {
 	struct vd_zobj *obj = vmf->vma->vm_file->private_data;
-	struct address_space *mapping = obj->shm->f_mapping;
+	struct address_space *mapping = vmf->vma->vm_file->f_mapping;
 	struct folio *folio;
-	struct page *page;
-	void *entry;
+	int err;
 
 	/* Checked on every fault: mremap() can grow the VMA past the object. */
 	if (vmf->pgoff >= obj->nr_pages) {
@@ -214,30 +246,11 @@ static vm_fault_t vd_zero_shared_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	}
 	vd_count_fault(vmf);
-retry:
-	/* For the statistics only: absent, or a swap entry. */
-	rcu_read_lock();
-	entry = xa_load(&mapping->i_pages, vmf->pgoff);
-	rcu_read_unlock();
-
-	page = shmem_read_mapping_page_gfp(mapping, vmf->pgoff,
-					   mapping_gfp_mask(mapping));
-	if (IS_ERR(page))
-		return vmf_error(PTR_ERR(page));
-	folio = page_folio(page);
-	if (!entry || xa_is_value(entry)) {
-		atomic_long_add(folio_nr_pages(folio), &obj->nr_alloc);
-		atomic64_add(folio_nr_pages(folio), &vd_stats.pages_alloc);
-	}
-
-	folio_lock(folio);
-	if (unlikely(folio->mapping != mapping)) {
-		folio_unlock(folio);
-		folio_put(folio);
-		goto retry;
-	}
+	err = vd_shmem_get_folio(mapping, vmf->pgoff, &folio);
+	if (err)
+		return vmf_error(err);
 	/* Our reference becomes the PTE's; the core unlocks the folio. */
-	vmf->page = page;
+	vmf->page = folio_file_page(folio, vmf->pgoff);
 	return VM_FAULT_LOCKED;
 }
 
@@ -264,94 +277,87 @@ static int vd_zobj_release(struct inode *inode, struct file *file)
 {
 	struct vd_zobj *obj = file->private_data;
 
-	atomic64_add(atomic_long_read(&obj->nr_alloc), &vd_stats.pages_freed);
+	spin_lock(&vd_zobjs_lock);
+	list_del(&obj->node);
+	vd_zobjs_freed += vd_zobj_pages(obj);
+	spin_unlock(&vd_zobjs_lock);
 	atomic64_dec(&vd_stats.objects_live);
-	fput(obj->shm);
 	kfree(obj);
 	return 0;
 }
 
+/* MADV_REMOVE punches a hole in the object, as in /dev/zero's. */
+static long vd_zobj_fallocate(struct file *file, int mode, loff_t offset,
+			      loff_t len)
+{
+	struct vd_zobj *obj = file->private_data;
+
+	return obj->shmem_fallocate(file, mode, offset, len);
+}
+
 /*
- * The object's file is only ever reached through its VMAs: msync(MS_SYNC)
- * calls ->fsync (a no-op, as for /dev/zero's shmem object).
+ * The shmem file's operations once it is the object's: shmem's file
+ * operations have no ->release, and the file is only ever reached through
+ * its VMAs. msync(MS_SYNC) calls ->fsync (a no-op, as for /dev/zero's
+ * shmem object), MADV_REMOVE ->fallocate.
  */
 static const struct file_operations vd_zobj_fops = {
 	.owner		= THIS_MODULE,
 	.release	= vd_zobj_release,
 	.fsync		= noop_fsync,
 	.llseek		= noop_llseek,
+	.fallocate	= vd_zobj_fallocate,
 };
 
 /*
- * A new shared object of @len bytes for a mapping of @file, and the file
- * its VMAs will hold. @noreserve: the mapping has VM_NORESERVE.
+ * A new shared object of @len bytes, and the file its VMAs will hold.
+ * @noreserve: the mapping has VM_NORESERVE.
  *
- * Return: the object's file (the caller owns its reference), or an
- * ERR_PTR(); on error nothing is left behind.
+ * The file is the object's shmem file itself, as shmem_zero_setup()'s is
+ * /dev/zero's VMA file: the core then sees a shmem file behind the VMA
+ * everywhere it looks (rmap and reclaim through its mapping, smaps'
+ * shmem_swap_usage() through its inode, futex keys, core dumps: it is
+ * unlinked). Its file operations become the module's (replace_fops(), as
+ * a char device's open switches them), so that the file pins the module,
+ * which the VMAs' vm_ops belong to, and owns the object.
+ *
+ * Return: the file (the caller owns its reference), or an ERR_PTR(); on
+ * error nothing is left behind.
  */
-static struct file *vd_zobj_create(struct file *file, loff_t len,
-				   bool noreserve)
+static struct file *vd_zobj_create(loff_t len, bool noreserve)
 {
 	struct vd_zobj *obj;
-	struct inode *inode;
-	struct file *ofile;
-	int ret;
+	struct file *shm;
 
 	obj = kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
 	obj->nr_pages = len >> PAGE_SHIFT;
-	atomic_long_set(&obj->nr_alloc, 0);
 
 	/*
 	 * As shmem_zero_setup() does: the whole size is charged to
 	 * overcommit here unless VM_NORESERVE (MAP_NORESERVE, when the
 	 * overcommit policy honours it), and a refusal is -ENOMEM.
 	 */
-	obj->shm = vd_shmem_file_setup("dev/" VMAPDEMO_DEV_NAME, len,
-				       noreserve ? VM_NORESERVE : 0);
-	if (IS_ERR(obj->shm)) {
-		ret = PTR_ERR(obj->shm);
-		goto err_free;
+	shm = vd_shmem_file_setup("dev/" VMAPDEMO_DEV_NAME, len,
+				  noreserve ? VM_NORESERVE : 0);
+	if (IS_ERR(shm)) {
+		kfree(obj);
+		return shm;
 	}
+	obj->shm = shm;
+	obj->shmem_fallocate = shm->f_op->fallocate;
+	/* __fput() drops this with fops_put() after ->release. */
+	__module_get(THIS_MODULE);
+	replace_fops(shm, &vd_zobj_fops);
+	shm->private_data = obj;
 
-	inode = vd_fs_new_inode();
-	if (IS_ERR(inode)) {
-		ret = PTR_ERR(inode);
-		goto err_shm;
-	}
-	i_size_write(inode, len);
-	/*
-	 * Unlinked, like shmem_zero_setup()'s file: a core dump writes out a
-	 * shared mapping whose inode has no links as anonymous shared memory
-	 * (coredump_filter bit 1, on by default), one with links as a shared
-	 * file mapping (bit 3, off by default).
-	 */
-	clear_nlink(inode);
-
-	ofile = vd_fs_new_file(inode, "dev/" VMAPDEMO_DEV_NAME,
-			       file->f_flags & O_ACCMODE, &vd_zobj_fops, obj);
-	if (IS_ERR(ofile)) {
-		ret = PTR_ERR(ofile);
-		goto err_iput;
-	}
-	/*
-	 * The VMA is linked into, and its faults look in, the shmem mapping.
-	 * Set before the VMA is: the core links it through vm_file->f_mapping
-	 * after ->mmap (or ->mmap_prepare) returns.
-	 */
-	ofile->f_mapping = obj->shm->f_mapping;
+	spin_lock(&vd_zobjs_lock);
+	list_add(&obj->node, &vd_zobjs);
+	spin_unlock(&vd_zobjs_lock);
 	atomic64_inc(&vd_stats.objects_live);
 	atomic64_inc(&vd_stats.objects_created);
-	return ofile;
-
-err_iput:
-	iput(inode);
-err_shm:
-	fput(obj->shm);
-err_free:
-	kfree(obj);
-	return ERR_PTR(ret);
+	return shm;
 }
 
 #ifdef VD_HAVE_MMAP_PREPARE
@@ -377,7 +383,7 @@ int vd_zero_mmap_prepare(struct vm_area_desc *desc)
 		desc->vm_ops = &vd_zero_private_vm_ops;
 		return 0;
 	}
-	ofile = vd_zobj_create(desc->file, desc->end - desc->start,
+	ofile = vd_zobj_create(desc->end - desc->start,
 			       vma_desc_test(desc, VMA_NORESERVE_BIT));
 	if (IS_ERR(ofile))
 		return PTR_ERR(ofile);
@@ -404,7 +410,7 @@ int vd_zero_mmap(struct file *file, struct vm_area_struct *vma)
 		vma->vm_ops = &vd_zero_private_vm_ops;
 		return 0;
 	}
-	ofile = vd_zobj_create(file, (loff_t)vma_pages(vma) << PAGE_SHIFT,
+	ofile = vd_zobj_create((loff_t)vma_pages(vma) << PAGE_SHIFT,
 			       vma->vm_flags & VM_NORESERVE);
 	if (IS_ERR(ofile))
 		return PTR_ERR(ofile);
