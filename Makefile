@@ -145,15 +145,18 @@ VM_CALLER_DIR := $(or $(PWD),$(CURDIR))
 
 # Module signing with your own key (Documentation/install.rst, Secure Boot):
 # make keygen makes KEY and CERT once (enroll CERT with mokutil --import);
-# make sign signs module/vmapdemo.ko for KVER with the kernel's sign-file.
+# make sign signs module/vmapdemo.ko for KVER with the kernel's sign-file
+# (KDIR's, and the hash its config names). KO= signs another module as it
+# is, without building (make check-debug signs copies of its build).
 KEY ?= MOK.priv
 CERT ?= MOK.der
+KO ?= module/vmapdemo.ko
 
 keygen:
 	scripts/sign.sh keygen $(KEY) $(CERT)
 
-sign: modules
-	scripts/sign.sh sign $(KEY) $(CERT) module/vmapdemo.ko $(KVER)
+sign: $(if $(filter module/vmapdemo.ko,$(KO)),modules)
+	scripts/sign.sh sign $(KEY) $(CERT) $(KO) $(KVER) $(KDIR)
 
 vm-shell:
 	@scripts/deps.sh base
@@ -202,6 +205,7 @@ help:
 	@echo '  VM_APPEND            more kernel command line for check-debug'
 	@echo '  VM_KERNEL, VM_USER   kernel (default 6.12) and user (default root) of vm-shell, vm-run'
 	@echo '  KEY, CERT            signing key and certificate (default MOK.priv, MOK.der)'
+	@echo '  KO                   module sign signs (default module/vmapdemo.ko, built first)'
 	@echo '  DEMO_KERNEL          kernel of demo (default 6.12)'
 	@echo '  ACCEL                tcg (default) or kvm'
 	@echo '  BENCH_MODE           wall (default) or icount; BENCH_CPU, BENCH_ARGS (scripts/bench.sh)'

@@ -8,7 +8,9 @@
 # usage: scripts/debug-kernel.sh
 #
 # On success the last three lines of stdout are
-#   KDIR=<build dir>      an O= tree external modules can build against
+#   KDIR=<build dir>      an O= tree external modules can build against; with
+#                         certs/signing_key.pem and .x509, the module
+#                         signing pair the build made and the kernel trusts
 #   BZIMAGE=<bzImage>
 #   RELEASE=<kernelrelease>
 # Progress goes to stderr; the full build output to <cache>/build.log.
@@ -126,6 +128,13 @@ say "  compiling bzImage and modules (make -j$jobs)"
 kmake -j"$jobs" bzImage modules modules_prepare || fail "kernel build"
 [ -f "$bzimage" ] || die "no $bzimage after the build"
 [ -f "$out/Module.symvers" ] || die "no Module.symvers after the build"
+# CONFIG_MODULE_SIG: the build generated the key pair the kernel trusts
+# (check-debug.sh's signed-module test signs with it) and built sign-file.
+if grep -qx 'CONFIG_MODULE_SIG=y' "$out/.config"; then
+	for f in certs/signing_key.pem certs/signing_key.x509 scripts/sign-file; do
+		[ -f "$out/$f" ] || die "no $f after the build (CONFIG_MODULE_SIG=y)"
+	done
+fi
 verify_config || die "options dropped during the build (see above)"
 touch "$done_stamp"
 say "==> debug kernel built in $(( $(date +%s) - start ))s"

@@ -6,14 +6,17 @@
 #   scripts/sign.sh keygen KEY CERT        make a key pair: KEY (PEM private
 #                                          key), CERT (DER X.509, what
 #                                          mokutil --import takes)
-#   scripts/sign.sh sign KEY CERT KO [KVER]
+#   scripts/sign.sh sign KEY CERT KO [KVER [KDIR]]
 #                                          sign KO in place with the hash
-#                                          KVER's config asks for
+#                                          KVER's config asks for (KDIR:
+#                                          that build tree instead of
+#                                          /lib/modules/KVER/build)
 #   scripts/sign.sh verify CERT KO         check KO's appended signature
 #                                          against CERT with openssl
 #
 # sign-file comes from the kernel's build tree (Debian: linux-kbuild-*,
-# reached through /lib/modules/KVER/build/scripts/sign-file).
+# reached through /lib/modules/KVER/build/scripts/sign-file; a kernel you
+# built yourself has it in its build tree, KDIR).
 set -euo pipefail
 
 die() { echo "sign.sh: $*" >&2; exit 1; }
@@ -35,11 +38,11 @@ keygen() {
 }
 
 sign() {
-	local key=$1 cert=$2 ko=$3 kver=${4:-$(uname -r)} kdir sf hash
+	local key=$1 cert=$2 ko=$3 kver=${4:-$(uname -r)} kdir=${5:-} sf hash
 	[ -r "$key" ] || die "no key $key (make keygen makes one)"
 	[ -r "$cert" ] || die "no certificate $cert"
 	[ -f "$ko" ] || die "no module $ko (run make first)"
-	kdir=/lib/modules/$kver/build
+	kdir=${kdir:-/lib/modules/$kver/build}
 	sf=$kdir/scripts/sign-file
 	[ -x "$sf" ] || sf=$(ls /usr/lib/linux-kbuild-*/scripts/sign-file 2>/dev/null | tail -n 1)
 	[ -x "$sf" ] || die "no sign-file: install linux-headers-$kver"
@@ -85,7 +88,7 @@ verify() {
 
 case ${1:-} in
 keygen) [ $# = 3 ] || die "usage: sign.sh keygen KEY CERT"; keygen "$2" "$3" ;;
-sign) [ $# -ge 4 ] || die "usage: sign.sh sign KEY CERT KO [KVER]"; sign "$2" "$3" "$4" "${5:-}" ;;
+sign) [ $# -ge 4 ] || die "usage: sign.sh sign KEY CERT KO [KVER [KDIR]]"; sign "$2" "$3" "$4" "${5:-}" "${6:-}" ;;
 verify) [ $# = 3 ] || die "usage: sign.sh verify CERT KO"; verify "$2" "$3" ;;
 *) die "usage: sign.sh keygen|sign|verify ..." ;;
 esac

@@ -153,7 +153,9 @@ $dir
 	# 9p modules and refuses vmapdemo unsigned ("unsigned module") and
 	# signed by a key it was not given ("unavailable key": it parsed our
 	# signature). Loading it needs the key enrolled (MOK, via shim) or
-	# built in: Debian's kernels and the debug kernel have neither.
+	# built in: Debian's kernels have neither; the debug kernel has its
+	# build key built in, and make check-debug tests the load
+	# (scripts/guest-signing.sh).
 	sdir=build/sign
 	rm -rf "${top:?}/$sdir" && mkdir -p "$top/$sdir"
 	cp "$ko" "$top/$sdir/vmapdemo-unsigned.ko"
