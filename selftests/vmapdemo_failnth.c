@@ -20,8 +20,8 @@
  * pagefault_out_of_memory()).
  *
  * Asserted per operation: an injected failure gives a clean errno
- * (ENOMEM, EAGAIN, ENFILE), SIGBUS (faults) or success; a follow-up of the
- * operation uninjected works and the data it finds is intact (for the
+ * (ENOMEM, EAGAIN, ENFILE, EINTR; ENOSPC from shmem), SIGBUS (faults)
+ * or success; a follow-up of the operation uninjected works and the data it finds is intact (for the
  * store ioctls: in the cache and, after a crash, in the backing store);
  * after each operation's sweep and at the end, the module's stats show
  * nothing leaked, and a store emptied (crash, truncation to 0) holds no
@@ -136,7 +136,12 @@ struct op {
 	int store;
 };
 
-static const int clean_errnos[] = { ENOMEM, EAGAIN, ENFILE, EINTR, 0 };
+/*
+ * ENOSPC: a shared mapping's object is a shmem file, and shmem gives
+ * ENOSPC when it cannot allocate the file's inode (__shmem_get_inode()),
+ * as /dev/zero's MAP_SHARED mmap() does under the same injection.
+ */
+static const int clean_errnos[] = { ENOMEM, EAGAIN, ENFILE, EINTR, ENOSPC, 0 };
 
 static int is_clean(int ret)
 {
