@@ -19,8 +19,16 @@
 #                 permission (read-only/writable) and default, equal to
 #                 the code's initializer and to MODULE_PARM_DESC's
 #                 "default ..."; an rst "``NAME`` (default X" agrees too
+#   ioctl errors  each command's own errnos (beyond the conventions'
+#                 common EINVAL E2BIG EFAULT ENOTTY): every -EXXX of its
+#                 handler and the module functions it calls = the uapi
+#                 comment of the command = its vmapdemo.4 entry = its row
+#                 of vmapdemo.rst's "ioctl errors" table; the fuzzer's
+#                 oracle (vmapdemo_fuzz.c set_ioctl, set_store_ioctl)
+#                 accepts exactly those
 #
 # usage: scripts/doc-sync.py [TOP]     (CC: the compiler, default gcc)
+import errno
 import glob
 import os
 import re
@@ -169,6 +177,100 @@ for path, text in code.items():
 
 if nparams == 0:
     find("module/: no module_param() found (has the format changed?)")
+
+# --- ioctl errors -----------------------------------------------------------
+# Each command's own errnos (beyond the common ones of the ioctl
+# conventions) are the same in the code, the uapi header's comment of the
+# command, its vmapdemo.4 entry, vmapdemo.rst's "ioctl errors" table, and
+# the fuzzer's errno oracle (vmapdemo_fuzz.c: set_ioctl is the common set,
+# set_store_ioctl what the store commands add).
+ERRNOS = set(errno.errorcode.values())
+
+
+def errnos_in(text, pattern=r'\b(E[A-Z0-9]{2,})\b'):
+    return {e for e in re.findall(pattern, text) if e in ERRNOS}
+
+
+conv = re.search(r'DOC: ioctl conventions(.*?)\*/', uapi, re.S)
+common = errnos_in(conv.group(1), r'``(E[A-Z0-9]+)``') if conv else set()
+if common != {"EINVAL", "E2BIG", "EFAULT", "ENOTTY"}:
+    find("uapi/linux/vmapdemo.h: the ioctl conventions name %s as the common errnos "
+         "(doc-sync expects EINVAL E2BIG EFAULT ENOTTY)" % " ".join(sorted(common)))
+man_ioctls = re.search(r'^\.SH IOCTLS\n(.*?)^\.SH ', man, re.S | re.M)
+man_ioctls = man_ioctls.group(1) if man_ioctls else ""
+pre = errnos_in(man_ioctls.split("\n.TP\n")[0])
+if pre != common:
+    find("Documentation/vmapdemo.4: the IOCTLS preamble names %s, the header's conventions %s"
+         % (" ".join(sorted(pre)), " ".join(sorted(common))))
+
+# The code: from each command's case in an ioctl switch, every -EXXX of its
+# handler and of the module's functions it calls, the copy-in/out helpers
+# (the common errnos) left out.
+src = "\n".join(code[p] for p in sorted(code) if p.endswith(".c"))
+funcs = {}
+for m in re.finditer(r'^(?:static\s+)?(?:inline\s+)?[A-Za-z_][\w\s*]*?\b(\w+)\(([^;{]*?)\)\s*\n\{\n(.*?)\n\}\n',
+                     src, re.S | re.M):
+    funcs.setdefault(m.group(1), m.group(3))
+
+
+def code_errnos(fn, seen):
+    if fn in seen or fn not in funcs or fn in ("vd_ioctl_arg_in", "vd_ioctl_arg_out"):
+        return set()
+    seen.add(fn)
+    out = errnos_in(funcs[fn], r'-(E[A-Z0-9]+)\b')
+    for callee in set(re.findall(r'\b(\w+)\s*\(', funcs[fn])):
+        out |= code_errnos(callee, seen)
+    return out
+
+
+handlers = {}
+for body in funcs.values():
+    for cmd, fn in re.findall(r'case\s+(VMAPDEMO_\w*IOC_\w+):\s*return\s+(\w+)\(', body):
+        handlers[cmd] = fn
+rst_tab = re.search(r'^ioctl errors\n-+\n(.*?)\n\n(?=\S)(?!=)', rst, re.S | re.M)
+rst_rows = {}
+if not rst_tab:
+    find("Documentation/vmapdemo.rst: no \"ioctl errors\" section with its table")
+else:
+    for cmd, rest in re.findall(r'^``(VMAPDEMO_\w+)``\s+(.*)$', rst_tab.group(1), re.M):
+        rst_rows[cmd] = errnos_in(rest, r'``(E[A-Z0-9]+)``')
+own_union = set()
+for name, _ in cmds:
+    if name not in handlers:
+        find("module/: no \"case %s: return HANDLER(\" in an ioctl switch" % name)
+        continue
+    want = code_errnos(handlers[name], set()) - common
+    own_union |= want if "STORE" in name else set()
+    blk = re.search(r'/\*\*\n \* %s - (.*?)\*/\n#define' % name, uapi, re.S)
+    have = {
+        "uapi/linux/vmapdemo.h": errnos_in(blk.group(1), r'``(E[A-Z0-9]+)``') - common if blk else None,
+        "Documentation/vmapdemo.4": None,
+        "Documentation/vmapdemo.rst": rst_rows.get(name, None),
+    }
+    m = re.search(r'^\.TP\n\.B \\%%%s\n(.*?)(?=^\.TP\n\.B \\%%VMAPDEMO_\w*IOC_|\Z)' % name,
+                  man_ioctls, re.S | re.M)
+    if m:
+        have["Documentation/vmapdemo.4"] = errnos_in(m.group(1)) - common
+    for path, got in have.items():
+        if got is None:
+            find("%s: no errors found for %s" % (path, name))
+            continue
+        for e in sorted(want - got):
+            find("%s: %s can fail with %s (%s), not documented there"
+                 % (path, name, e, handlers[name]))
+        for e in sorted(got - want):
+            find("%s: %s documents %s, which the code (%s) never returns"
+                 % (path, name, e, handlers[name]))
+
+fuzz = read("selftests/vmapdemo_fuzz.c")
+for var, want in (("set_ioctl", common), ("set_store_ioctl", own_union)):
+    m = re.search(r'static const int %s\[\] = \{(.*?)\};' % var, fuzz, re.S)
+    got = errnos_in(m.group(1)) if m else None
+    if got is None:
+        find("selftests/vmapdemo_fuzz.c: no %s[] errno oracle" % var)
+    elif got != want:
+        find("selftests/vmapdemo_fuzz.c: %s[] accepts %s, the code and the documents say %s"
+             % (var, " ".join(sorted(got)), " ".join(sorted(want))))
 for f in findings:
     print(f)
 sys.exit(1 if findings else 0)

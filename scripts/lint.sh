@@ -12,8 +12,9 @@
 #   kernel-doc   kernel-doc -none -Wall on the uapi header and module sources
 #   man-page     groff -man -ww -z on Documentation/*.[1-9], any warning counts
 #   rst          docutils renders Documentation/*.rst, any warning or error counts
-#   doc-sync     scripts/doc-sync.py: version, ioctls, struct sizes and module
-#                parameters equal in the uapi header, code, man page and rst
+#   doc-sync     scripts/doc-sync.py: version, ioctls, struct sizes, module
+#                parameters and each ioctl's errnos equal in the uapi header,
+#                code, man page, rst (and the fuzzer's errno oracle)
 #   dkms.conf    PACKAGE_VERSION equals VMAPDEMO_VERSION in module/vmapdemo.h
 #
 # It prints one line per tool with its finding count, then a summary line,
@@ -289,8 +290,9 @@ report rst "$(count_lines "$rst_find")" \
 
 # --- doc-sync ----------------------------------------------------------------
 # The facts that drift (version, ioctl commands and magic, struct sizes,
-# module parameters with their permissions and defaults), equal in the uapi
-# header, the code, the man page, the rst and dkms.conf: scripts/doc-sync.py.
+# module parameters with their permissions and defaults, each ioctl's
+# errnos), equal in the uapi header, the code, the man page, the rst,
+# dkms.conf and the fuzzer's errno oracle: scripts/doc-sync.py.
 ds_find=$out/doc-sync.findings
 python3 "$top/scripts/doc-sync.py" "$top" >"$ds_find" 2>&1
 rc=$?
@@ -298,7 +300,7 @@ if [ $rc -gt 1 ] || { [ $rc -eq 1 ] && [ ! -s "$ds_find" ]; }; then
 	echo "doc-sync did not run (exit $rc)" >>"$ds_find"
 fi
 report doc-sync "$(count_lines "$ds_find")" \
-	"(version, ioctls, struct sizes, parameters: uapi, code, man page, rst)" "$ds_find"
+	"(version, ioctls, struct sizes, parameters, ioctl errnos: uapi, code, man page, rst, fuzzer)" "$ds_find"
 
 # --- dkms.conf ---------------------------------------------------------------
 # DKMS reads the version from dkms.conf alone; modinfo shows the module's.

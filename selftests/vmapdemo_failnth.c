@@ -12,15 +12,20 @@
  * first write fault shared; COW write fault private; GET_STATS; read;
  * munmap and mprotect splitting a shared VMA, mremap moving it and fork
  * copying it (the core allocates the VMA and calls our ->open); and,
- * when store nodes exist, open, mmap shared, first write fault and
- * write() on the first of them. Faults run in a child, which may die of
+ * when store nodes exist, open, mmap shared, first write fault,
+ * write() and every ioctl (GET_INFO; SYNC synchronous, asynchronous and
+ * invalidating; CRASH; SET_SIZE shrinking and growing) on the first of
+ * them. Faults run in a child, which may die of
  * SIGBUS (VM_FAULT_OOM is retried by the kernel, see
  * pagefault_out_of_memory()).
  *
  * Asserted per operation: an injected failure gives a clean errno
- * (ENOMEM, EAGAIN, ENFILE), SIGBUS (faults) or success; a follow-up of the
- * operation uninjected works and the data it finds is intact; after each
- * operation's sweep and at the end, the module's stats show nothing leaked. Prints "# injections tried: N".
+ * (ENOMEM, EAGAIN, ENFILE, EINTR; ENOSPC from shmem), SIGBUS (faults)
+ * or success; a follow-up of the operation uninjected works and the data it finds is intact (for the
+ * store ioctls: in the cache and, after a crash, in the backing store);
+ * after each operation's sweep and at the end, the module's stats show
+ * nothing leaked, and a store emptied (crash, truncation to 0) holds no
+ * page. Prints "# injections tried: N".
  *
  * Needs CONFIG_FAULT_INJECTION (SKIP without: Debian's kernels). As root
  * it sets failslab's and fail_page_alloc's debugfs knobs so that sleeping,
@@ -131,7 +136,12 @@ struct op {
 	int store;
 };
 
-static const int clean_errnos[] = { ENOMEM, EAGAIN, ENFILE, EINTR, 0 };
+/*
+ * ENOSPC: a shared mapping's object is a shmem file, and shmem gives
+ * ENOSPC when it cannot allocate the file's inode (__shmem_get_inode()),
+ * as /dev/zero's MAP_SHARED mmap() does under the same injection.
+ */
+static const int clean_errnos[] = { ENOMEM, EAGAIN, ENFILE, EINTR, ENOSPC, 0 };
 
 static int is_clean(int ret)
 {
@@ -383,6 +393,239 @@ static int op_store_write(int inject, int *fired, int *followup)
 }
 
 /*
+ * The store ioctls. Each run opens its own fd (a crash makes the next
+ * synchronous sync of every file open at the time fail once with EIO) and
+ * writes NPAGES pages of a byte that changes from run to run, so that the
+ * data checked after the follow-up cannot be an earlier run's.
+ */
+static unsigned char store_round;
+static int store_ioc_info(int fd, struct vmapdemo_store_info *info);
+static int store_ioc_resize(int fd, unsigned long long size);
+
+/*
+ * Open the store, empty it (a truncation to 0 drops the cache and the
+ * backing store: every allocation of the operation happens again in each
+ * run, the N-th injection point of the sweep is a new one) and write
+ * @len bytes of a new value at 0.
+ */
+static int store_open_fill(unsigned char *buf, size_t len)
+{
+	int fd = open(store_path, O_RDWR | O_CLOEXEC);
+	struct vmapdemo_store_info info;
+
+	if (fd < 0)
+		ksft_exit_fail_msg("open %s: %s\n", store_path, strerror(errno));
+	if (store_ioc_info(fd, &info) || store_ioc_resize(fd, 0) ||
+	    store_ioc_resize(fd, info.store_size))
+		ksft_exit_fail_msg("emptying %s: %s\n", store_path, strerror(errno));
+	if (++store_round == 0)
+		store_round = 1;
+	memset(buf, store_round, len);
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len)
+		ksft_exit_fail_msg("pwrite %s: %s\n", store_path, strerror(errno));
+	return fd;
+}
+
+static int store_ioc_info(int fd, struct vmapdemo_store_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return ioctl(fd, VMAPDEMO_STORE_IOC_GET_INFO, info) ? -errno : 0;
+}
+
+static int store_ioc_sync(int fd, unsigned int flags, size_t len)
+{
+	struct vmapdemo_store_sync sy = {
+		.size = sizeof(sy), .flags = flags, .length = len,
+	};
+
+	return ioctl(fd, VMAPDEMO_STORE_IOC_SYNC, &sy) ? -errno : 0;
+}
+
+static int store_ioc_crash(int fd)
+{
+	struct vmapdemo_store_crash cr = { .size = sizeof(cr) };
+
+	return ioctl(fd, VMAPDEMO_STORE_IOC_CRASH, &cr) ? -errno : 0;
+}
+
+static int store_ioc_resize(int fd, unsigned long long size)
+{
+	struct vmapdemo_store_resize rs = { .size = sizeof(rs), .new_size = size };
+
+	return ioctl(fd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs) ? -errno : 0;
+}
+
+/* The store reads @want over [0, len): 0 if so. */
+static int store_data_bad(int fd, const unsigned char *want, size_t len)
+{
+	static unsigned char got[NPAGES * 65536];
+
+	return pread(fd, got, len, 0) != (ssize_t)len || memcmp(got, want, len);
+}
+
+static int op_store_info(int inject, int *fired, int *followup)
+{
+	struct vmapdemo_store_info info;
+	int fd = open(store_path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		ksft_exit_fail_msg("open %s: %s\n", store_path, strerror(errno));
+	nth_arm(inject);
+	ret = store_ioc_info(fd, &info);
+	*fired = nth_fired();
+	*followup = store_ioc_info(fd, &info) || info.size != sizeof(info) ||
+		    !info.store_size;
+	close(fd);
+	return ret;
+}
+
+/*
+ * SYNC with @flags over freshly written pages. Follow-up: a synchronous
+ * sync of the range succeeds, the cache reads the data, and so does the
+ * backing store once a crash has dropped the cache (the data is durable).
+ */
+static int store_sync_op(unsigned int flags, int inject, int *fired, int *followup)
+{
+	static unsigned char buf[NPAGES * 65536];
+	size_t len = NPAGES * page;
+	int fd = store_open_fill(buf, len), ret;
+
+	nth_arm(inject);
+	ret = store_ioc_sync(fd, flags, len);
+	*fired = nth_fired();
+	*followup = store_data_bad(fd, buf, len) ||
+		    store_ioc_sync(fd, VMAPDEMO_STORE_SYNC_SYNC, len) ||
+		    store_data_bad(fd, buf, len) || store_ioc_crash(fd) ||
+		    store_data_bad(fd, buf, len);
+	close(fd);
+	return ret;
+}
+
+static int op_store_sync(int inject, int *fired, int *followup)
+{
+	return store_sync_op(VMAPDEMO_STORE_SYNC_SYNC, inject, fired, followup);
+}
+
+static int op_store_sync_async(int inject, int *fired, int *followup)
+{
+	return store_sync_op(VMAPDEMO_STORE_SYNC_ASYNC, inject, fired, followup);
+}
+
+static int op_store_invalidate(int inject, int *fired, int *followup)
+{
+	return store_sync_op(VMAPDEMO_STORE_SYNC_SYNC | VMAPDEMO_STORE_SYNC_INVALIDATE,
+			     inject, fired, followup);
+}
+
+/*
+ * CRASH over pages written back (old) and then rewritten (new, dirty).
+ * After it each page is old (crash done) or new (crash failed before it
+ * dropped the page); a second crash uninjected leaves all of them old.
+ */
+static int op_store_crash(int inject, int *fired, int *followup)
+{
+	static unsigned char old[NPAGES * 65536], cur[NPAGES * 65536];
+	size_t len = NPAGES * page, i;
+	int fd = store_open_fill(old, len), ret;
+
+	if (store_ioc_sync(fd, VMAPDEMO_STORE_SYNC_SYNC, len))
+		ksft_exit_fail_msg("sync %s: %s\n", store_path, strerror(errno));
+	memset(cur, old[0] ^ 0xff, len);
+	if (pwrite(fd, cur, len, 0) != (ssize_t)len)
+		ksft_exit_fail_msg("pwrite %s: %s\n", store_path, strerror(errno));
+	nth_arm(inject);
+	ret = store_ioc_crash(fd);
+	*fired = nth_fired();
+	*followup = pread(fd, cur, len, 0) != (ssize_t)len;
+	for (i = 0; i < NPAGES && !*followup; i++) {
+		unsigned char c = cur[i * page];
+
+		if ((c != old[0] && (ret == 0 || c != (old[0] ^ 0xff))) ||
+		    !vd_all(cur + i * page, page, c))
+			*followup = 1;
+	}
+	*followup |= store_ioc_crash(fd) || store_data_bad(fd, old, len);
+	close(fd);
+	return ret;
+}
+
+/*
+ * SET_SIZE shrinking to the middle of page 2 (@grow 0), or growing by a
+ * page (@grow 1). Follow-up: the size is the new one if the call succeeded,
+ * else the old one; the data below the smaller size is intact; a shrink
+ * zeroed the rest of its last page; the size goes back uninjected.
+ */
+static int store_resize_op(int grow, int inject, int *fired, int *followup)
+{
+	static unsigned char buf[NPAGES * 65536];
+	size_t len = NPAGES * page, keep = 2 * page + 100;
+	int fd = store_open_fill(buf, len), ret;
+	struct vmapdemo_store_info info;
+	unsigned long long size0, size1;
+
+	if (store_ioc_info(fd, &info))
+		ksft_exit_fail_msg("GET_INFO: %s\n", strerror(errno));
+	size0 = info.store_size;
+	size1 = grow ? size0 + page : keep;
+	nth_arm(inject);
+	ret = store_ioc_resize(fd, size1);
+	*fired = nth_fired();
+	*followup = store_ioc_info(fd, &info) ||
+		    info.store_size != (ret ? size0 : size1) ||
+		    store_data_bad(fd, buf, grow ? len : keep);
+	if (!grow && !ret && !*followup) {
+		unsigned char tail[65536];
+
+		*followup = pread(fd, tail, page - 100, keep) != 0;	/* at the end */
+		*followup |= store_ioc_resize(fd, size0) ||
+			     pread(fd, tail, page - 100, keep) != (ssize_t)(page - 100) ||
+			     !vd_all(tail, page - 100, 0);
+	}
+	*followup |= store_ioc_resize(fd, size0);
+	close(fd);
+	return ret;
+}
+
+static int op_store_shrink(int inject, int *fired, int *followup)
+{
+	return store_resize_op(0, inject, fired, followup);
+}
+
+static int op_store_grow(int inject, int *fired, int *followup)
+{
+	return store_resize_op(1, inject, fired, followup);
+}
+
+/*
+ * After a store operation's sweep: no page stuck anywhere. A crash and a
+ * truncation to 0 must leave the store holding nothing, in the cache or
+ * the backing store; then its size is restored. 0 if so.
+ */
+static int store_settled(void)
+{
+	struct vmapdemo_store_info info;
+	int fd = open(store_path, O_RDWR | O_CLOEXEC), bad;
+	unsigned long long size;
+
+	if (fd < 0)
+		return 1;
+	bad = store_ioc_info(fd, &info);
+	size = info.store_size;
+	bad |= store_ioc_crash(fd) || store_ioc_resize(fd, 0) || store_ioc_info(fd, &info);
+	if (!bad && (info.resident_pages || info.backing_pages || info.dirty_pages)) {
+		ksft_print_msg("store emptied still holds %llu cached, %llu backing, %llu dirty page(s)\n",
+			       (unsigned long long)info.resident_pages,
+			       (unsigned long long)info.backing_pages,
+			       (unsigned long long)info.dirty_pages);
+		bad = 1;
+	}
+	bad |= store_ioc_resize(fd, size);
+	close(fd);
+	return bad;
+}
+
+/*
  * VMA copies and splits: the core allocates a VMA and calls our ->open
  * (or not, on failure). A shared mapping with data in pages 0..3 first.
  */
@@ -509,6 +752,13 @@ static const struct op ops[] = {
 	{ "store: mmap shared", op_store_mmap, 1 },
 	{ "store: first write fault", op_store_fault_write, 1 },
 	{ "store: write", op_store_write, 1 },
+	{ "store: ioctl GET_INFO", op_store_info, 1 },
+	{ "store: ioctl SYNC (sync)", op_store_sync, 1 },
+	{ "store: ioctl SYNC (async)", op_store_sync_async, 1 },
+	{ "store: ioctl SYNC (invalidate)", op_store_invalidate, 1 },
+	{ "store: ioctl CRASH", op_store_crash, 1 },
+	{ "store: ioctl SET_SIZE shrinking", op_store_shrink, 1 },
+	{ "store: ioctl SET_SIZE growing", op_store_grow, 1 },
 };
 
 #define NR_OPS (sizeof(ops) / sizeof(ops[0]))
@@ -583,6 +833,8 @@ int main(void)
 		ksft_print_msg("%s: %lu injection point(s): %lu succeeded anyway, %lu errno, %lu SIGBUS\n",
 			       op->name, fired_here, n_ok, n_err, n_sigbus);
 		if (vd_stats_settled(&st0, &st1))
+			broken++;
+		if (op->store && store_settled())
 			broken++;
 		ksft_test_result(done && !unclean && !broken,
 				 "%s: every injected failure is clean\n", op->name);

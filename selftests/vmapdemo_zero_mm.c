@@ -23,6 +23,7 @@
 
 #include "kselftest_harness.h"
 #include "vmapdemo_test.h"
+#include "vmapdemo_gup.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ	22
@@ -711,15 +712,71 @@ TEST_F(mm, longterm_pin_across_fork)
 }
 
 /*
- * cow.c's R/O long-term pin tests take the pin through the gup_test debugfs
- * interface (CONFIG_GUP_TEST): no user-space API takes a read-only
- * long-term pin otherwise.
+ * cow.c's RO_PIN_TEST_SHARED: pages shared with a child by fork(), then a
+ * read-only long-term pin (gup_test, vmapdemo_gup.h: no user-space API
+ * takes one otherwise), then the parent writes. The pin must see the
+ * parent's writes: a private page is unshared when pinned (not left
+ * shared with the child, to be COWed away from the pin by the write); a
+ * shared mapping pins the object's pages. The child still sees its own
+ * copy (private) or the write (shared). Slow and fast GUP both.
  */
 TEST_F(mm, ro_longterm_pin_across_fork)
 {
-	if (access("/sys/kernel/debug/gup_test", F_OK))
-		SKIP(return, "needs CONFIG_GUP_TEST (/sys/kernel/debug/gup_test), not set in Debian's kernels");
-	SKIP(return, "gup_test present, but this test has no R/O pin driver for it yet");
+	static const int types[] = { MAP_PRIVATE, MAP_SHARED };
+	long ps = self->pagesize;
+	size_t len = 4 * ps;
+	unsigned int i, fast;
+	int gfd = vd_gup_open();
+
+	if (gfd == -ENOENT)
+		SKIP(return, "needs CONFIG_GUP_TEST (%s): not set in Debian's kernels",
+		     VD_GUP_TEST_PATH);
+	ASSERT_LE(0, gfd) TH_LOG("%s: %s", VD_GUP_TEST_PATH, strerror(-gfd));
+	for (i = 0; i < 4; i++) {
+		int type = types[i & 1];
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, type, self->fd, 0);
+		char *got = malloc(len);
+		int go[2], ready[2];
+		char c;
+		pid_t pid;
+
+		fast = i >> 1;
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_NE(NULL, got);
+		memset(p, 0x11, len);
+		ASSERT_EQ(0, pipe(go));
+		ASSERT_EQ(0, pipe(ready));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			/* Keep the pages shared until the parent is done. */
+			close(go[1]);
+			if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+				_exit(2);
+			_exit(!vd_all(p, len, type == MAP_SHARED ? 0xff : 0x11));
+		}
+		close(go[0]);
+		close(ready[1]);
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+		ASSERT_EQ(0, vd_pin_longterm(gfd, p, len,
+					     fast ? VD_PIN_LONGTERM_TEST_FLAG_USE_FAST : 0))
+			TH_LOG("%s %s: R/O long-term pin refused",
+			       type == MAP_SHARED ? "shared" : "private", fast ? "fast" : "slow");
+		memset(p, 0xff, len);
+		ASSERT_EQ(0, vd_pin_read(gfd, got));
+		EXPECT_EQ(0, memcmp(got, p, len))
+			TH_LOG("%s %s: the R/O pin does not see the parent's write",
+			       type == MAP_SHARED ? "shared" : "private", fast ? "fast" : "slow");
+		EXPECT_EQ(0, vd_pin_stop(gfd));
+		ASSERT_EQ(1, write(go[1], "g", 1));
+		EXPECT_EQ(0, vd_wait(pid)) TH_LOG("%s: the child saw the wrong data",
+						  type == MAP_SHARED ? "shared" : "private");
+		close(go[1]);
+		close(ready[0]);
+		free(got);
+		munmap(p, len);
+	}
+	close(gfd);
 }
 
 /* --- core dumps ------------------------------------------------------- */
