@@ -2,13 +2,16 @@
 /*
  * pages.c - a sparse array of driver-owned pages, indexed by page offset.
  *
- * This is the memory behind a /dev/vmapdemo shared object and behind a store:
- * an xarray from pgoff to an order-0 page on which the array holds one
- * reference. A page is allocated on first use, zero-filled and charged to the
- * memory cgroup of the task that caused the allocation; it is never put in a
- * page cache nor on an LRU.
+ * This is the memory behind a /dev/vmapdemo shared object and behind a
+ * store's backing tier (the simulated medium, never mapped; the store's
+ * cache is page cache, see store.c): an xarray from pgoff to an order-0
+ * page on which the array holds one reference. A page is allocated on
+ * first use, zero-filled and charged to the memory cgroup of the task that
+ * caused the allocation; it is never put in a page cache nor on an LRU.
  *
- * While a page is in an array whose @mapping is set, page->mapping points
+ * Only a /dev/vmapdemo shared object sets @mapping (the store's backing
+ * tier does not). While a page is in an array whose @mapping is set,
+ * page->mapping points
  * to that address_space and page->index is the page's offset, as for a
  * page cache page (and as fb_defio does for its pages), although the
  * address_space's own i_pages never holds it. The core needs that to key

@@ -3,99 +3,122 @@
  * store.c - /dev/vmapdemo-storeN: byte arrays that map, read and write like
  * a file.
  *
- * A store is a sparse array of driver-owned pages (struct vd_pages, the
- * "cache") and a size. Every open of the store gets the same address_space,
- * that of an anon inode on the module's pseudo fs (the DRM and /dev/mem
- * pattern): VMAs are linked into the i_mmap tree of file->f_mapping, so
- * unmap_mapping_range() on that one mapping reaches every mapping of the
- * store in every process.
+ * A store has two tiers: a cache, which mappings, read() and write() use,
+ * and a backing store (struct vd_pages, pages.c), the simulated medium
+ * that only writeback writes (sync ioctl, ->fsync, the background worker)
+ * and that a simulated crash falls back to. See "Store msync and crash" in
+ * the uapi header.
  *
- * Mappings: ->fault returns the store's page (allocating it, zero-filled,
- * on first touch), locked. MAP_SHARED mappings are write-notify mappings
- * (we have ->page_mkwrite), so a shared page is first mapped read-only and
- * its first write goes through ->page_mkwrite. MAP_PRIVATE needs nothing:
- * read faults map the store page read-only, write faults are copied by the
- * core (do_cow_fault()/wp_page_copy()). A private mapping therefore sees
- * later changes of the store on every page it has not written, and its own
- * copy of a page from its first write on, as with a regular file on Linux.
- * Sharing is never decided here: the core chooses between do_shared_fault()
- * and do_cow_fault() on VM_SHARED, and a MAP_SHARED mapping of an O_RDONLY
- * fd (VM_MAYSHARE without VM_SHARED) cannot be written, so mapping the
- * store's pages read-only into it keeps it coherent.
+ * The cache is the page cache of the store's own inode: every open of the
+ * store gets the same address_space, that of an inode on the module's
+ * pseudo fs (the DRM and /dev/mem pattern), whose i_pages holds the
+ * cache's folios. So the kernel manages them as any file's page cache:
+ * charged to the memcg of the task that brought them in, on the LRU,
+ * reclaimed when clean (there is no ->writepage nor ->writepages, so
+ * reclaim never writes a dirty folio: it keeps it), dirty state in
+ * PG_dirty and the mapping's dirty tag, write-protection for writeback by
+ * folio_mkclean(), truncation by truncate_inode_pages(), fault-around by
+ * filemap_map_pages(). VMAs are linked into the i_mmap tree of that one
+ * mapping, so unmap_mapping_range() reaches every mapping of the store in
+ * every process, and a process-shared futex keys on a real page-cache
+ * folio. Why the store's own mapping and not a shmem file behind it (the
+ * drm_gem_shmem model): the store writes its dirty pages back to its own
+ * medium and reads them in from it, and a shmem mapping's pages belong to
+ * shmem, which writes them to swap; only a mapping whose address_space
+ * operations are the store's lets it decide how a page is filled and what
+ * is clean.
  *
- * Two tiers: the cache above is what mappings, read() and write() use; a
- * second page array, the backing store, is the simulated medium that only
- * writeback writes (sync ioctl, ->fsync, the background worker) and a
- * simulated crash falls back to. See "Store msync and crash" in the uapi
- * header.
+ * Mappings: ->fault finds the folio in the mapping or adds one
+ * (filling it from the medium, or with zeros where the medium has no
+ * page) and returns it locked; ->map_pages is filemap_map_pages(), which
+ * maps the neighbours already in the cache without calling ->fault.
+ * MAP_SHARED mappings are write-notify mappings (we have ->page_mkwrite),
+ * so a shared page is first mapped read-only and its first write goes
+ * through ->page_mkwrite, which marks the folio dirty. MAP_PRIVATE needs
+ * nothing: read faults map the store page read-only, write faults are
+ * copied by the core (do_cow_fault()/wp_page_copy()). A private mapping
+ * therefore sees later changes of the store on every page it has not
+ * written, and its own copy of a page from its first write on, as with a
+ * regular file on Linux. Sharing is never decided here: the core chooses
+ * between do_shared_fault() and do_cow_fault() on VM_SHARED, and a
+ * MAP_SHARED mapping of an O_RDONLY fd (VM_MAYSHARE without VM_SHARED)
+ * cannot be written, so mapping the store's pages read-only into it keeps
+ * it coherent.
+ *
+ * Every folio in the mapping is uptodate once unlocked: only this file
+ * adds folios (there is no ->read_folio, so readahead adds none), and it
+ * fills a folio under the folio lock before anyone else can lock it.
  *
  * Locking, outermost first:
  *
  *   st->lock (mutex)                write(), resize: size changes
- *   st->wb_lock (mutex)             writebacks (sync, fsync, worker);
- *                                   never taken under mmap_lock (msync
- *                                   drops it before ->fsync)
+ *   st->wb_lock (mutex)             writebacks (sync, fsync, worker,
+ *                                   INVALIDATE); never taken under
+ *                                   mmap_lock (msync drops it before
+ *                                   ->fsync)
  *     mmap_lock                     (a user copy in write() may fault)
- *       invalidate_lock             shared: ->fault, ->page_mkwrite, page
- *                                   lookup in read()/write(), the crash
- *                                   check of a sync;
- *                                   exclusive: shrink, crash, INVALIDATE,
- *                                   reclaim (they remove pages; reclaim
- *                                   only with a trylock)
- *         page lock                 ->fault until the PTE is installed
+ *       invalidate_lock             shared: ->fault, folio lookup in read()
+ *                                   and write(), the crash check of a sync;
+ *                                   exclusive: shrink, crash, INVALIDATE
+ *                                   (they remove folios)
+ *         folio lock                ->fault until the PTE is installed
  *                                   (VM_FAULT_LOCKED), ->page_mkwrite until
  *                                   the PTE is writable, write() around its
  *                                   atomic copy and dirty mark, writeback
- *                                   around mark-clear/write-protect/copy,
- *                                   removal of a page
+ *                                   around clear-dirty/write-protect/copy,
+ *                                   removal of a folio (truncation,
+ *                                   reclaim)
  *           i_mmap_rwsem            unmap_mapping_range(),
  *                                   folio_mkclean()
- *             xa_lock               struct vd_pages; also taken under a
- *                                   page table lock, by ->dirty_folio
- *                                   from a zap of a dirty PTE
+ *             i_pages lock          the page cache's own
  *
- * This is the order of mm/rmap.c (i_rwsem -> mmap_lock -> invalidate_lock
- * -> folio lock -> i_mmap_rwsem) with st->lock in place of i_rwsem.
- * st->lock is never taken in a fault path, so write() may hold it across a
- * user copy. Nothing holds invalidate_lock or a page lock across a user
- * copy that may fault: read() copies with only a page reference; write()
- * faults the source in first and copies with page faults disabled under the
- * page lock, retrying if the copy comes up short. So write(fd, p, n) with p
- * mapping the same page of the store cannot deadlock.
+ * This is the order of mm/filemap.c (i_rwsem -> mmap_lock ->
+ * invalidate_lock -> folio lock -> i_mmap_rwsem -> i_pages lock) with
+ * st->lock in place of i_rwsem. st->lock is never taken in a fault path,
+ * so write() may hold it across a user copy. Nothing holds
+ * invalidate_lock or a folio lock across a user copy that may fault:
+ * read() copies with only a folio reference; write() faults the source in
+ * first and copies with page faults disabled under the folio lock, so
+ * write(fd, p, n) with p mapping the same page of the store cannot
+ * deadlock.
  *
- * Shrinking: with invalidate_lock held exclusively no fault can look up a
- * page; the pages past the end are unmapped (private copies too), then
- * each is removed from the array under its page lock, which waits for a
- * fault that already returned it to finish installing its PTE, and the
- * range is unmapped again to catch those. A page still mapped or pinned
- * (GUP) by then keeps the references of its users and is freed by the last
- * one: the array only drops its own.
+ * Shrinking: with invalidate_lock held exclusively no ->fault can add a
+ * folio; the size is set first (filemap_map_pages() and ->page_mkwrite
+ * check it, under the folio lock), then truncate_pagecache()'s steps:
+ * unmap past the end (private copies too), truncate_inode_pages(), which
+ * removes each folio under its lock (waiting for a fault that returned
+ * it to install its PTE, and for a writeback copying it), unmap again. A
+ * folio still pinned (GUP) by then keeps its pinner's reference and is
+ * freed by the last one: the page cache only drops its own.
  *
- * Reclaim: a cache page that is clean (the backing store holds the same
- * bytes, or holds no page and the cache page is all zeros: a page read or
- * faulted in but never written), that no page table maps and that nobody
- * else holds a reference on (no pin, no pipe buffer, no read() copying it)
- * is only a copy of the medium, so under memory pressure the module's
- * shrinker drops it, and the next fault or read() reads it in again (a
- * major fault). The shrinker runs in reclaim, which can be entered from an
- * allocation of our own fault, read(), write() or writeback path with
- * invalidate_lock or a page lock held: it only trylocks them, in the order
- * above, and passes over a store or page it cannot lock. With
- * invalidate_lock held exclusively no lookup can take a new reference or
- * map the page, and under the page lock its dirty mark cannot be set (nor
- * a writeback be copying it), so the checks made there hold until the page
- * is removed.
+ * Reclaim: a clean folio (the medium holds the same bytes, or holds no
+ * page and the folio is all zeros: read or faulted in but never written)
+ * is only a copy of the medium, so the kernel's LRU reclaims it like any
+ * clean page cache (unmapping it first if it is mapped), and the next
+ * fault or read() reads it in again (a major fault). A dirty folio is
+ * never reclaimed: vmscan's pageout() activates a dirty folio of a
+ * mapping without ->writepage (6.1, 6.12) and writes back only shmem and
+ * swap folios on 7.x. Nothing in the store waits for reclaim nor takes a
+ * lock under it: the private shrinker and its trylocks are gone.
+ *
+ * The store's inode is on the noop backing_dev_info of the pseudo fs, so
+ * mapping_can_writeback() is false: the kernel's flusher never sees the
+ * store (its writeback is the store's own, below), the folios are not
+ * counted in NR_FILE_DIRTY nor throttled by balance_dirty_pages(), and
+ * folio_clear_dirty_for_io() only clears PG_dirty: the writeback calls
+ * folio_mkclean() itself.
  *
  * 6.12 runs ->fault and ->page_mkwrite under the per-VMA lock alone when
- * the VMA has ->map_pages (vmf_can_call_fault()); ours maps nothing. That
- * is safe here: the handlers use only the VMA's own fields, the store
- * (which lives as long as the module, pinned by vm_file) and the locks
- * above, never mmap_lock nor another VMA.
+ * the VMA has ->map_pages (vmf_can_call_fault()). That is safe here: the
+ * handlers use only the VMA's own fields, the store (which lives as long
+ * as the module, pinned by vm_file) and the locks above, never mmap_lock
+ * nor another VMA.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/migrate.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -107,6 +130,7 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
+#include <linux/writeback.h>
 
 #include <linux/vmapdemo.h>
 
@@ -142,7 +166,6 @@ MODULE_PARM_DESC(writeback_age_ms, "write back store pages dirty for longer than
  */
 struct vd_store_stats {
 	atomic64_t pages_alloc;
-	atomic64_t pages_freed;
 	atomic64_t faults_read;
 	atomic64_t faults_write;
 	atomic64_t faults_cow;
@@ -158,7 +181,7 @@ struct vd_store_stats {
 	atomic64_t dirty_at_last_close;
 	atomic64_t faults_major;
 	atomic64_t pages_invalidated;
-	atomic64_t pages_reclaimed;
+	atomic64_t pages_removed;
 };
 
 /**
@@ -166,31 +189,25 @@ struct vd_store_stats {
  * @misc: the device node
  * @name: its name
  * @index: N
- * @inode: anon inode whose i_mapping is every open's f_mapping; its
- *	i_size follows @size
+ * @inode: inode on the pseudo fs whose i_mapping is every open's
+ *	f_mapping and holds the cache (see the top of the file); its i_size
+ *	follows @size
  * @lock: serializes changes of @size (write() and resize); see the lock
  *	order at the top of this file
  * @size: size in bytes. Written under @lock and, when shrinking, under the
  *	mapping's invalidate_lock held exclusively; read with READ_ONCE().
  *	A fault checks it under invalidate_lock shared, so it never maps a
  *	page past a shrink that has started.
- * @cache: the pages mappings, read() and write() use. %VD_PAGE_DIRTY
- *	marks a page the backing store has not seen; it is set (after the
- *	data is in the page) and cleared (before the page is copied) only
- *	under the page lock.
  * @backing: the simulated medium: a page here is only written under the
- *	page lock of the cache page at the same index, and only read to
- *	fill a cache page that is absent (under invalidate_lock)
- * @wb_lock: serializes writebacks (sync, fsync, background), so that a
- *	sync that finds a page already being written back waits for it;
- *	taken outside invalidate_lock, never under mmap_lock
+ *	folio lock of the cache folio at the same index, and only read to
+ *	fill a cache folio just added, under its lock
+ * @wb_lock: serializes writebacks (sync, fsync, background, INVALIDATE),
+ *	so that a sync that finds a folio already being written back waits
+ *	for it; taken outside invalidate_lock, never under mmap_lock
  * @wb_work: background writeback, and the writeback an ASYNC sync starts
  * @sync_gen: completed synchronous syncs
  * @crash_gen: crashes; a file whose @crash_seen differs gets EIO once
  * @opens: open files, for the dirty_at_last_close counter
- * @reclaim_next: where the shrinker's next scan of @cache starts, so that
- *	successive scans go round the store instead of finding the same
- *	mapped or dirty pages first; under invalidate_lock held exclusively
  * @stats: counters
  *
  * A store lives from module init to module exit; open files pin the module
@@ -203,14 +220,12 @@ struct vd_store {
 	struct inode *inode;
 	struct mutex lock;	/* size changes; order: top of file */
 	loff_t size;
-	struct vd_pages cache;
 	struct vd_pages backing;
 	struct mutex wb_lock;	/* writebacks; order: top of file */
 	struct delayed_work wb_work;
 	atomic64_t sync_gen;
 	atomic64_t crash_gen;
 	atomic_t opens;
-	pgoff_t reclaim_next;
 	struct vd_store_stats stats;
 };
 
@@ -230,10 +245,6 @@ static unsigned int vd_nr_stores;
 /* Protects vd_stores_live, so that a parameter write never kicks a gone store. */
 static DEFINE_MUTEX(vd_stores_lock);
 static bool vd_stores_live;
-/* Gives clean, unmapped cache pages back under memory pressure. */
-static struct shrinker *vd_store_shrinker;
-/* The store the shrinker's next scan starts with (a hint, not locked). */
-static unsigned int vd_store_reclaim_first;
 
 static inline struct vd_store *vd_store_of(struct file *file)
 {
@@ -263,86 +274,157 @@ static void vd_store_set_size(struct vd_store *st, loff_t size)
 	i_size_write(st->inode, size);
 }
 
-/*
- * The cache page at @index with a reference. If absent, it is read in from
- * the backing store (*@major set), or allocated zero-filled if @create is
- * set; NULL for a hole when !@create.
- * Context: invalidate_lock held (shared or exclusive): nothing removes
- * cache pages meanwhile, so the backing page cannot be written while we
- * copy it unless another filler won the race, and then our copy is dropped.
- */
-static struct page *vd_store_find_page(struct vd_store *st, pgoff_t index,
-				       bool create, bool *major)
+/* Folios in the cache (all order 0: the mapping has no large folios). */
+static unsigned long vd_store_nr_cached(struct vd_store *st)
 {
-	struct page *page, *bpage;
+	return READ_ONCE(vd_store_mapping(st)->nrpages);
+}
+
+/* Folios carrying the mapping's dirty tag: a walk, for the statistics. */
+static unsigned long vd_store_nr_dirty(struct vd_store *st)
+{
+	XA_STATE(xas, &vd_store_mapping(st)->i_pages, 0);
+	unsigned long n = 0;
+	void *entry;
+
+	rcu_read_lock();
+	xas_for_each_marked(&xas, entry, ULONG_MAX, PAGECACHE_TAG_DIRTY) {
+		if (xas_retry(&xas, entry))
+			continue;
+		n++;
+		if (need_resched()) {
+			xas_pause(&xas);
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/*
+ * Folios that left the cache: every folio that entered it was counted in
+ * pages_alloc. Racy against a fault adding one (nrpages first), hence the
+ * clamp.
+ */
+static u64 vd_store_pages_freed(struct vd_store *st)
+{
+	u64 alloc = atomic64_read(&st->stats.pages_alloc);
+	u64 cached = vd_store_nr_cached(st);
+
+	return alloc > cached ? alloc - cached : 0;
+}
+
+/*
+ * Take note of the folios the store itself removed (shrink, crash,
+ * INVALIDATE) from @before, the cache's size before it began; the others
+ * that leave the cache are the kernel's reclaim (pages_reclaimed).
+ * Context: invalidate_lock held exclusively, so no fault added any.
+ */
+static unsigned long vd_store_note_removed(struct vd_store *st,
+					   unsigned long before)
+{
+	unsigned long after = vd_store_nr_cached(st);
+	unsigned long n = before > after ? before - after : 0;
+
+	atomic64_add(n, &st->stats.pages_removed);
+	return n;
+}
+
+/*
+ * The cache folio at @index, locked, uptodate and with a reference. An
+ * absent one is added (__filemap_get_folio() with FGP_CREAT:
+ * filemap_add_folio(), which charges it to the caller's memcg and puts
+ * it on the LRU) and filled, under its lock, from the medium (*@major
+ * set), or with zeros where the medium holds no page. With !@create a
+ * hole in both tiers gives NULL and adds nothing (read() of a hole).
+ *
+ * The cache is looked at first: a folio reclaimed after that was clean,
+ * so the medium holds its data by then. The medium's page is stable
+ * while we copy it: it is only written under the lock of the cache folio
+ * at the same index, which is ours now, and only removed under
+ * invalidate_lock held exclusively.
+ * Context: invalidate_lock held shared.
+ */
+static struct folio *vd_store_get_folio(struct vd_store *st, pgoff_t index,
+					bool create, bool *major)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	struct folio *folio;
+	struct page *bpage;
 
 	*major = false;
-	page = vd_pages_lookup(&st->cache, index);
-	if (page)
-		return page;
-	bpage = vd_pages_lookup(&st->backing, index);
-	if (!bpage && !create)
-		return NULL;
-	page = vd_pages_alloc();
-	if (!page) {
-		if (bpage)
-			put_page(bpage);
-		return ERR_PTR(-ENOMEM);
+	folio = vd_filemap_lock_folio(mapping, index, false);
+	if (!folio) {
+		if (!create && !xa_load(&st->backing.xa, index))
+			return NULL;
+		folio = vd_filemap_lock_folio(mapping, index, true);
 	}
+	if (IS_ERR(folio) || folio_test_uptodate(folio))
+		return folio;
+
+	bpage = vd_pages_lookup(&st->backing, index);
 	if (bpage) {
-		copy_highpage(page, bpage);
+		copy_highpage(folio_page(folio, 0), bpage);
 		put_page(bpage);
 		*major = true;
+		atomic64_inc(&st->stats.faults_major);
+	} else {
+		clear_highpage(folio_page(folio, 0));
 	}
-	page = vd_pages_insert(&st->cache, index, page);
-	if (!IS_ERR(page)) {
-		atomic64_inc(&st->stats.pages_alloc);
-		if (*major)
-			atomic64_inc(&st->stats.faults_major);
+	flush_dcache_folio(folio);
+	folio_mark_uptodate(folio);
+	atomic64_inc(&st->stats.pages_alloc);
+	return folio;
+}
+
+/*
+ * Call @fn on each cache folio in [@first, @last] (with a reference, not
+ * locked) until it returns true.
+ * Return: true if @fn did.
+ */
+static bool vd_store_any_folio(struct vd_store *st, pgoff_t first,
+			       pgoff_t last, bool (*fn)(struct folio *folio))
+{
+	struct folio_batch fbatch;
+	pgoff_t index = first;
+	bool found = false;
+	unsigned int i;
+
+	folio_batch_init(&fbatch);
+	while (!found && filemap_get_folios(vd_store_mapping(st), &index, last,
+					    &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch) && !found; i++)
+			found = fn(fbatch.folios[i]);
+		folio_batch_release(&fbatch);
+		cond_resched();
 	}
-	return page;
+	return found;
 }
 
 /* --- mappings ------------------------------------------------------------ */
 
 /*
- * folio_mark_dirty() on a page of the cache: the core reports a write that
- * reached the page without going through ->page_mkwrite or write(): a
- * zap of a dirty PTE, a GUP user done writing (unpin_user_pages_dirty_lock()
+ * ->dirty_folio is filemap_dirty_folio(): PG_dirty and the mapping's
+ * dirty tag, set by ->page_mkwrite and write() under the folio lock, and
+ * by the core for a write that reached the folio without either: a zap
+ * of a dirty PTE, a GUP user done writing (unpin_user_pages_dirty_lock()
  * from process_vm_writev() and O_DIRECT, folio_mark_dirty_lock() from
- * /proc/pid/mem and ptrace). The data is in the page already, so marking
- * it now makes the next writeback copy it. PG_dirty is not used: the
- * store's dirty state is the xarray mark alone.
- * Context: may be called under a page table lock; the page lock is held
- * by the GUP users, not by a zap, which holds the PTE instead, so the
- * page is still at its index (removal unmaps it first) and the store,
- * which lives as long as the module, is pinned by the VMA's file.
+ * /proc/pid/mem and ptrace). No ->read_folio: nothing but this file adds
+ * folios. No ->writepage nor ->writepages: writeback is the store's own
+ * (below), and reclaim keeps dirty folios.
  */
-static bool vd_store_dirty_folio(struct address_space *mapping,
-				 struct folio *folio)
-{
-	struct vd_store *st = mapping->host->i_private;
-
-	return vd_pages_mark_dirty_page(&st->cache, folio->index,
-					folio_page(folio, 0));
-}
-
 static const struct address_space_operations vd_store_aops = {
-	.dirty_folio	= vd_store_dirty_folio,
+	.dirty_folio	= filemap_dirty_folio,
+	.migrate_folio	= migrate_folio,
 };
-
-/* See the top of the file for why mapping nothing here is safe and useful. */
-static vm_fault_t vd_store_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
-				     pgoff_t end_pgoff)
-{
-	return 0;
-}
 
 static vm_fault_t vd_store_fault(struct vm_fault *vmf)
 {
 	struct vd_store *st = vmf->vma->vm_private_data;
 	struct address_space *mapping = vd_store_mapping(st);
-	struct page *page;
+	struct folio *folio;
 	bool major;
 
 	filemap_invalidate_lock_shared(mapping);
@@ -351,20 +433,19 @@ static vm_fault_t vd_store_fault(struct vm_fault *vmf)
 		atomic64_inc(&st->stats.faults_sigbus);
 		return VM_FAULT_SIGBUS;
 	}
-	page = vd_store_find_page(st, vmf->pgoff, true, &major);
-	if (IS_ERR(page)) {
-		filemap_invalidate_unlock_shared(mapping);
-		return vmf_error(PTR_ERR(page));
-	}
-	lock_page(page);
-	/* Nothing removes pages under invalidate_lock shared: belt and braces. */
-	if (unlikely(xa_load(&st->cache.xa, vmf->pgoff) != page)) {
-		unlock_page(page);
-		put_page(page);
-		filemap_invalidate_unlock_shared(mapping);
+	folio = vd_store_get_folio(st, vmf->pgoff, true, &major);
+	filemap_invalidate_unlock_shared(mapping);
+	if (IS_ERR(folio))
+		return vmf_error(PTR_ERR(folio));
+	/*
+	 * Nothing truncates under invalidate_lock shared, and we have held
+	 * the folio lock since: belt and braces, as filemap_fault() checks.
+	 */
+	if (unlikely(folio->mapping != mapping)) {
+		folio_unlock(folio);
+		folio_put(folio);
 		return VM_FAULT_NOPAGE;	/* retry */
 	}
-	filemap_invalidate_unlock_shared(mapping);
 
 	if (!(vmf->flags & FAULT_FLAG_WRITE))
 		atomic64_inc(&st->stats.faults_read);
@@ -375,37 +456,36 @@ static vm_fault_t vd_store_fault(struct vm_fault *vmf)
 
 	/*
 	 * Locked until the core has installed the PTE, so a shrink that
-	 * removes the page after we dropped invalidate_lock waits for the
+	 * removes the folio after we dropped invalidate_lock waits for the
 	 * PTE and then unmaps it.
 	 */
-	vmf->page = page;
+	vmf->page = folio_file_page(folio, vmf->pgoff);
 	return VM_FAULT_LOCKED | (major ? VM_FAULT_MAJOR : 0);
 }
 
 /*
  * The first write to a page of a shared mapping since it was mapped or
- * written back. We lock the page and say so (do_page_mkwrite()): it stays
- * locked until the PTE is writable, so a writeback, which holds the page
- * lock while it write-protects and copies the page, either sees this write
- * or makes the writer fault again and mark the page dirty again.
+ * written back, as filemap_page_mkwrite(): lock the folio, check that it
+ * is still the store's and inside it, mark it dirty, and return it locked
+ * (do_page_mkwrite()): it stays locked until the PTE is writable, so a
+ * writeback, which holds the folio lock while it write-protects and
+ * copies the folio, either sees this write or makes the writer fault
+ * again and mark the folio dirty again.
  */
 static vm_fault_t vd_store_page_mkwrite(struct vm_fault *vmf)
 {
 	struct vd_store *st = vmf->vma->vm_private_data;
-	struct address_space *mapping = vd_store_mapping(st);
-	struct page *page = vmf->page;
+	struct folio *folio = page_folio(vmf->page);
 
-	filemap_invalidate_lock_shared(mapping);
-	lock_page(page);
-	if (vmf->pgoff >= vd_store_nr_pages(st) ||
-	    xa_load(&st->cache.xa, vmf->pgoff) != page) {
-		/* Shrunk away since it was mapped: the retry gets SIGBUS. */
-		unlock_page(page);
-		filemap_invalidate_unlock_shared(mapping);
+	folio_lock(folio);
+	if (folio->mapping != vd_store_mapping(st) ||
+	    vmf->pgoff >= vd_store_nr_pages(st)) {
+		/* Truncated since it was mapped: the retry gets SIGBUS. */
+		folio_unlock(folio);
 		return VM_FAULT_NOPAGE;
 	}
-	filemap_invalidate_unlock_shared(mapping);
-	vd_pages_mark_dirty(&st->cache, vmf->pgoff);
+	folio_mark_dirty(folio);
+	folio_wait_stable(folio);
 	atomic64_inc(&st->stats.faults_mkwrite);
 	return VM_FAULT_LOCKED;
 }
@@ -438,9 +518,15 @@ static vm_fault_t vd_store_page_mkwrite_traced(struct vm_fault *vmf)
 	return ret;
 }
 
+/*
+ * ->map_pages is the page cache's own: it maps the uptodate folios
+ * already in the cache around a read fault (fault-around), read-only,
+ * without calling ->fault, up to i_size, each under a trylock of its
+ * folio and after checking folio->mapping.
+ */
 static const struct vm_operations_struct vd_store_vm_ops = {
 	.fault		= vd_store_fault_traced,
-	.map_pages	= vd_store_map_pages,
+	.map_pages	= filemap_map_pages,
 	.page_mkwrite	= vd_store_page_mkwrite_traced,
 };
 
@@ -484,31 +570,35 @@ static ssize_t vd_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		pgoff_t index = pos >> PAGE_SHIFT;
 		size_t offset = offset_in_page(pos);
 		size_t n = min_t(size_t, PAGE_SIZE - offset, iov_iter_count(to));
-		struct page *page;
+		struct folio *folio;
 		size_t copied;
 		bool major;
 		loff_t size;
 
 		filemap_invalidate_lock_shared(mapping);
-		page = vd_store_find_page(st, index, false, &major);
+		folio = vd_store_get_folio(st, index, false, &major);
 		/* After the lookup, as filemap_read(): no data past a shrink. */
 		size = vd_store_size(st);
 		filemap_invalidate_unlock_shared(mapping);
-		if (IS_ERR(page)) {
+		if (IS_ERR(folio)) {
 			if (!done)
-				return PTR_ERR(page);
+				return PTR_ERR(folio);
 			break;
 		}
+		if (folio)
+			folio_unlock(folio);
 		if (pos >= size) {
-			if (page)
-				put_page(page);
+			if (folio)
+				folio_put(folio);
 			break;
 		}
 		n = min_t(loff_t, n, size - pos);
 		/* No lock held: the copy may fault on a mapping of this store. */
-		if (page) {
-			copied = copy_page_to_iter(page, offset, n, to);
-			put_page(page);
+		if (folio) {
+			copied = copy_page_to_iter(folio_page(folio, 0), offset,
+						   n, to);
+			folio_mark_accessed(folio);
+			folio_put(folio);
 		} else {
 			copied = iov_iter_zero(n, to);
 		}
@@ -537,7 +627,7 @@ static ssize_t vd_store_write_page(struct vd_store *st, pgoff_t index,
 				   struct iov_iter *from)
 {
 	struct address_space *mapping = vd_store_mapping(st);
-	struct page *page;
+	struct folio *folio;
 	size_t copied;
 	bool major;
 
@@ -550,42 +640,37 @@ static ssize_t vd_store_write_page(struct vd_store *st, pgoff_t index,
 		return -EFAULT;
 
 	filemap_invalidate_lock_shared(mapping);
-	page = vd_store_find_page(st, index, true, &major);
+	folio = vd_store_get_folio(st, index, true, &major);
 	filemap_invalidate_unlock_shared(mapping);
-	if (IS_ERR(page))
-		return PTR_ERR(page);
+	if (IS_ERR(folio))
+		return PTR_ERR(folio);
 
-	lock_page(page);
-	if (xa_load(&st->cache.xa, index) != page) {
-		/* Removed (shrink) since the lookup: look it up again. */
-		copied = 0;
-		goto out;
-	}
 	/*
-	 * Under the page lock (so that a writeback copies all or nothing of
-	 * it) but with page faults disabled: a fault here would have to take
-	 * this page lock. A short copy means the source went away again;
+	 * Under the folio lock, held since the lookup (so no truncation
+	 * removed it, and a writeback copies all or nothing of this write),
+	 * but with page faults disabled: a fault here would have to take
+	 * this folio lock. A short copy means the source went away again;
 	 * the caller faults it in and retries.
 	 */
 	pagefault_disable();
-	copied = vd_copy_page_from_iter_atomic(page, offset, n, from);
+	copied = vd_copy_page_from_iter_atomic(folio_page(folio, 0), offset, n,
+					       from);
 	pagefault_enable();
-	flush_dcache_page(page);
+	flush_dcache_folio(folio);
 	if (copied) {
 		loff_t end = ((loff_t)index << PAGE_SHIFT) + offset + copied;
 
-		vd_pages_mark_dirty(&st->cache, index);
+		folio_mark_dirty(folio);
 		/*
-		 * Under the page lock, as a filesystem's ->write_end: a
-		 * writeback of this page sees the data and the size that
+		 * Under the folio lock, as a filesystem's ->write_end: a
+		 * writeback of this folio sees the data and the size that
 		 * covers it together (it zeroes its copy past the end).
 		 */
 		if (end > st->size)
 			vd_store_set_size(st, end);
 	}
-out:
-	unlock_page(page);
-	put_page(page);
+	folio_unlock(folio);
+	folio_put(folio);
 	return copied;
 }
 
@@ -651,10 +736,13 @@ out_unlock:
 	return generic_write_sync(iocb, done);
 }
 
-/* Is there data (a page in the cache or the backing store) at @index? */
+/* Is there data (a folio in the cache or a page in the medium) at @index? */
 static bool vd_store_has_page(struct vd_store *st, pgoff_t index)
 {
-	return xa_load(&st->cache.xa, index) || xa_load(&st->backing.xa, index);
+	void *entry = xa_load(&vd_store_mapping(st)->i_pages, index);
+
+	return (entry && !xa_is_value(entry)) ||
+	       xa_load(&st->backing.xa, index);
 }
 
 /*
@@ -677,11 +765,9 @@ static loff_t vd_store_seek_data_hole(struct vd_store *st, loff_t offset,
 		struct page *page;
 
 		i = index;
-		page = vd_pages_find(&st->cache, &i, last, XA_PRESENT);
-		if (page) {
-			put_page(page);
+		if (xa_find(&vd_store_mapping(st)->i_pages, &i, last,
+			    XA_PRESENT))
 			found = i;
-		}
 		i = index;
 		page = vd_pages_find(&st->backing, &i, last, XA_PRESENT);
 		if (page) {
@@ -727,63 +813,31 @@ static loff_t vd_store_llseek(struct file *file, loff_t offset, int whence)
 /* --- size ---------------------------------------------------------------- */
 
 /*
- * Remove the pages in [@first, @last] from the cache, each under its page
- * lock so that a fault that returned it has installed its PTE by then, and
- * so that a writeback copying it finishes first. With @clean_only, dirty
- * pages stay. Return: the number of dirty pages removed.
- * Context: invalidate_lock held exclusively.
- */
-static unsigned long vd_store_drop_range(struct vd_store *st, pgoff_t first,
-					 pgoff_t last, bool clean_only)
-{
-	unsigned long dirty = 0;
-	pgoff_t index = first;
-	struct page *page;
-	bool was_dirty;
-
-	while ((page = vd_pages_find(&st->cache, &index, last, XA_PRESENT))) {
-		lock_page(page);
-		if ((!clean_only ||
-		     !xa_get_mark(&st->cache.xa, index, VD_PAGE_DIRTY)) &&
-		    vd_pages_remove_page(&st->cache, index, page, &was_dirty)) {
-			atomic64_inc(&st->stats.pages_freed);
-			dirty += was_dirty;
-			if (clean_only)
-				atomic64_inc(&st->stats.pages_invalidated);
-		}
-		unlock_page(page);
-		put_page(page);
-		if (index == last)
-			break;
-		index++;
-		cond_resched();
-	}
-	return dirty;
-}
-
-/*
  * Zero the part of the page at @index from byte @offset on, in the cache
- * and in the backing store, under the cache page's lock if there is one
+ * and in the backing store, under the cache folio's lock if there is one
  * (a writeback copies to the backing store under that lock).
  */
 static void vd_store_zero_tail(struct vd_store *st, pgoff_t index,
 			       size_t offset)
 {
-	struct page *page = vd_pages_lookup(&st->cache, index);
+	struct folio *folio = vd_filemap_lock_folio(vd_store_mapping(st),
+						    index, false);
 	struct page *bpage;
 
-	if (page) {
-		lock_page(page);
-		zero_user_segment(page, offset, PAGE_SIZE);
+	if (IS_ERR(folio))	/* not without FGP_CREAT; for the checkers */
+		folio = NULL;
+	if (folio) {
+		folio_zero_segment(folio, offset, PAGE_SIZE);
+		flush_dcache_folio(folio);
 	}
 	bpage = vd_pages_lookup(&st->backing, index);
 	if (bpage) {
 		zero_user_segment(bpage, offset, PAGE_SIZE);
 		put_page(bpage);
 	}
-	if (page) {
-		unlock_page(page);
-		put_page(page);
+	if (folio) {
+		folio_unlock(folio);
+		folio_put(folio);
 	}
 }
 
@@ -800,7 +854,7 @@ static void vd_store_zero_eof(struct vd_store *st)
 
 	if (!offset_in_page(st->size))
 		return;
-	/* Against reclaim and crash, which remove pages. */
+	/* Against crash, which removes folios and backing pages. */
 	filemap_invalidate_lock_shared(mapping);
 	vd_store_zero_tail(st, st->size >> PAGE_SHIFT,
 			   offset_in_page(st->size));
@@ -811,6 +865,7 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 {
 	struct address_space *mapping = vd_store_mapping(st);
 	loff_t holebegin = round_up(new_size, PAGE_SIZE);
+	unsigned long before;
 
 	if (mutex_lock_interruptible(&st->lock))
 		return -EINTR;
@@ -823,10 +878,12 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 	}
 	filemap_invalidate_lock(mapping);
 	vd_store_set_size(st, new_size);
-	/* As truncate_pagecache(): private copies past the end go too. */
+	before = vd_store_nr_cached(st);
+	/* truncate_pagecache(), with the medium's pages after the cache's. */
 	unmap_mapping_range(mapping, holebegin, 0, 1);
-	vd_store_drop_range(st, holebegin >> PAGE_SHIFT, ULONG_MAX, false);
-	/* After the cache pages: no writeback can copy there now. */
+	truncate_inode_pages(mapping, holebegin);
+	vd_store_note_removed(st, before);
+	/* After the cache folios: no writeback can copy there now. */
 	vd_pages_remove_range(&st->backing, holebegin >> PAGE_SHIFT, ULONG_MAX);
 	if (offset_in_page(new_size))
 		vd_store_zero_tail(st, new_size >> PAGE_SHIFT,
@@ -841,141 +898,139 @@ out:
 
 /* --- writeback, sync, crash ------------------------------------------- */
 
-/* Pages written back together. */
-#define VD_WB_BATCH	32
-
 /*
- * Copy the cache page at @index to its backing page @bpage, up to the end
+ * Copy the cache folio at @index to its backing page @bpage, up to the end
  * of the store: what a shared mapping wrote past the end within the last
  * page is not part of the store and never reaches the medium, as a
  * filesystem's writeback zeroes the part of the page past i_size. The
- * size is read under the page lock, which write() holds when it grows the
+ * size is read under the folio lock, which write() holds when it grows the
  * store over this page.
- * Context: the cache page's lock held.
+ * Context: the cache folio's lock held.
  */
 static void vd_store_copy_to_medium(struct vd_store *st, struct page *bpage,
-				    struct page *page, pgoff_t index)
+				    struct folio *folio, pgoff_t index)
 {
 	loff_t size = vd_store_size(st);
 
-	copy_highpage(bpage, page);
+	copy_highpage(bpage, folio_page(folio, 0));
 	if (size >> PAGE_SHIFT == index && offset_in_page(size))
 		zero_user_segment(bpage, offset_in_page(size), PAGE_SIZE);
 }
 
 /*
- * Write back a batch of cache pages found carrying a dirty mark, @nr of
- * them at ascending @idx (reference section 6.1): under their page locks,
- * clear their dirty marks, write-protect each page in every shared
- * writable mapping of it (folio_mkclean(): an rmap walk of the store's
- * i_mmap tree at the page's offset, which visits every VMA there and
- * skips only those that cannot write it: private mappings, whose writes
- * go to copies, and MAP_SHARED mappings of O_RDONLY files), then copy
- * each to the backing store. A store through a PTE that was writable
- * before the write-protect is in the page before the copy; a later one
- * faults, blocks in ->page_mkwrite on the page lock and marks the page
- * dirty again after we are done; write() copies and marks under the page
- * lock. A write that reaches the page without a PTE (through a GUP pin:
- * process_vm_writev(), /proc/pid/mem, O_DIRECT) is reported by
- * folio_mark_dirty() once it is in the page (vd_store_dirty_folio()), and
- * a page pinned (FOLL_PIN) while we copy it stays dirty, since its pinner
- * may write it at any time without either. So no write is lost, and the
- * backing page receives whole page images only.
- *
- * Only the first page lock is waited for; the batch ends before the first
- * page whose lock is contended (the caller comes back for it), so holding
- * several page locks can never wait on another holder of several.
- * Consumes the references on @pages.
- * Return: pages copied, or -ENOMEM (the pages not copied are dirty again);
- * *@done is how many of @pages were dealt with.
- * Context: wb_lock held.
+ * Clear the dirty tag (unless the folio is dirty again) and the towrite
+ * tag of a folio whose PG_dirty writeback just cleared: what
+ * __folio_start_writeback() does to the tags, without PG_writeback. The
+ * store's copy is synchronous, under the folio lock, so nobody could ever
+ * see PG_writeback set; and since 6.18 (167f21a81a9c, "mm: remove
+ * BDI_CAP_WRITEBACK_ACCT") __folio_start_writeback() also accounts the
+ * folio to inode_to_wb(), which an inode on the noop bdi does not have
+ * (a NULL dereference on 7.3). f2fs clears the dirty tag the same way
+ * (f2fs_clear_page_cache_dirty_tag()). A folio_mark_dirty() racing with
+ * us sets PG_dirty before it takes the lock to set the tag, so the tag
+ * is never lost.
+ * Context: the folio lock held.
  */
-static long vd_store_writeback_batch(struct vd_store *st, struct page **pages,
-				     pgoff_t *idx, unsigned int nr,
-				     unsigned int *done)
+static void vd_store_clear_tags(struct address_space *mapping,
+				struct folio *folio)
 {
-	unsigned int i, n = 0, locked;
-	struct page *bpage;
-	bool allocated;
-	long written = 0;
+	unsigned long flags;
 
-	lock_page(pages[0]);
-	for (locked = 1; locked < nr; locked++)
-		if (!trylock_page(pages[locked]))
-			break;
-	for (i = locked; i < nr; i++)
-		put_page(pages[i]);
-	*done = locked;
-
-	/* Keep the pages still in the store and dirty, in order. */
-	for (i = 0; i < locked; i++) {
-		if (xa_load(&st->cache.xa, idx[i]) == pages[i] &&
-		    vd_pages_clear_dirty(&st->cache, idx[i])) {
-			pages[n] = pages[i];
-			idx[n++] = idx[i];
-		} else {
-			unlock_page(pages[i]);
-			put_page(pages[i]);
-		}
-	}
-	/*
-	 * folio_mkclean() returns at once for a page nothing maps: a fault
-	 * maps a page only under its lock, which we hold.
-	 */
-	for (i = 0; i < n; i++)
-		folio_mkclean(page_folio(pages[i]));
-
-	for (i = 0; i < n; i++) {
-		bpage = written < 0 ? NULL :
-			vd_pages_get(&st->backing, idx[i], &allocated);
-		if (IS_ERR_OR_NULL(bpage)) {
-			if (written >= 0)
-				written = PTR_ERR(bpage);
-			vd_pages_mark_dirty(&st->cache, idx[i]);
-		} else {
-			vd_store_copy_to_medium(st, bpage, pages[i], idx[i]);
-			put_page(bpage);
-			atomic64_inc(&st->stats.pages_written);
-			written++;
-			/* Its pinner may write it after our copy, unseen. */
-			if (folio_maybe_dma_pinned(page_folio(pages[i])))
-				vd_pages_mark_dirty(&st->cache, idx[i]);
-		}
-		unlock_page(pages[i]);
-		put_page(pages[i]);
-	}
-	return written;
+	xa_lock_irqsave(&mapping->i_pages, flags);
+	if (!folio_test_dirty(folio))
+		__xa_clear_mark(&mapping->i_pages, folio->index,
+				PAGECACHE_TAG_DIRTY);
+	__xa_clear_mark(&mapping->i_pages, folio->index, PAGECACHE_TAG_TOWRITE);
+	xa_unlock_irqrestore(&mapping->i_pages, flags);
 }
 
 /*
- * Write back the pages in [@first, @last] that carry @mark (%VD_PAGE_DIRTY,
- * or %VD_PAGE_AGED for background writeback).
- * Return: pages written, or a negative errno.
+ * Write back one cache folio if it is still the store's and dirty (section
+ * 6.1 of the reference notes): get its backing page (before anything
+ * changes, so that a failure leaves the folio dirty), write-protect it in
+ * every shared writable mapping (folio_mkclean(): an rmap walk of the
+ * store's i_mmap tree at its offset, which skips only the mappings that
+ * cannot write it: private ones, whose writes go to copies, and MAP_SHARED
+ * mappings of O_RDONLY files), clear PG_dirty (folio_clear_dirty_for_io();
+ * on our noop bdi it does not write-protect, hence the explicit
+ * folio_mkclean() first) and the tags, and copy to the medium, all under
+ * the folio lock.
+ *
+ * A store through a PTE that was writable before the write-protect is in
+ * the folio before the copy; a later one faults, blocks in ->page_mkwrite
+ * on the folio lock and marks the folio dirty again after we are done;
+ * write() copies and marks under the folio lock. A write that reaches the
+ * folio without a PTE (through a GUP pin: process_vm_writev(),
+ * /proc/pid/mem, O_DIRECT) is reported by folio_mark_dirty() once it is in
+ * the folio, and a folio pinned (FOLL_PIN) while we copy it stays dirty,
+ * since its pinner may write it at any time without either. So no write
+ * is lost, and the backing page receives whole page images only.
+ *
+ * Return: 1 if copied, 0 if there was nothing to do, or -ENOMEM.
+ * Context: wb_lock and the folio lock held.
+ */
+static int vd_store_writeback_folio(struct vd_store *st, struct folio *folio)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	pgoff_t index = folio->index;
+	struct page *bpage;
+	bool allocated;
+
+	if (folio->mapping != mapping || !folio_test_dirty(folio))
+		return 0;
+	bpage = vd_pages_get(&st->backing, index, &allocated);
+	if (IS_ERR(bpage))
+		return PTR_ERR(bpage);
+	folio_mkclean(folio);
+	if (!folio_clear_dirty_for_io(folio)) {
+		put_page(bpage);
+		return 0;
+	}
+	vd_store_clear_tags(mapping, folio);
+	vd_store_copy_to_medium(st, bpage, folio, index);
+	put_page(bpage);
+	atomic64_inc(&st->stats.pages_written);
+	/* Its pinner may write it after our copy, unseen. */
+	if (folio_maybe_dma_pinned(folio))
+		folio_mark_dirty(folio);
+	return 1;
+}
+
+/*
+ * Write back the cache folios in [@first, @last] that carry @tag
+ * (PAGECACHE_TAG_DIRTY, or PAGECACHE_TAG_TOWRITE for background
+ * writeback), one folio lock at a time.
+ * Return: folios written, or a negative errno.
  * Context: wb_lock held.
  */
 static long vd_store_writeback_range(struct vd_store *st, pgoff_t first,
-				     pgoff_t last, xa_mark_t mark)
+				     pgoff_t last, xa_mark_t tag)
 {
-	struct page *pages[VD_WB_BATCH];
-	pgoff_t idx[VD_WB_BATCH];
+	struct address_space *mapping = vd_store_mapping(st);
+	struct folio_batch fbatch;
 	pgoff_t index = first;
-	unsigned int nr, done;
-	long written = 0, ret;
+	long written = 0;
+	unsigned int i;
+	int ret = 0;
 
-	while ((nr = vd_pages_find_batch(&st->cache, &index, last, mark,
-					 pages, idx, VD_WB_BATCH))) {
-		ret = vd_store_writeback_batch(st, pages, idx, nr, &done);
-		if (ret < 0)
-			return ret;
-		written += ret;
-		/* Resume at the first page the batch left (contended). */
-		if (done < nr)
-			index = idx[done];
-		else if (nr < VD_WB_BATCH || idx[nr - 1] == last)
-			break;	/* the walk ended; index may have wrapped */
+	folio_batch_init(&fbatch);
+	while (!ret && filemap_get_folios_tag(mapping, &index, last, tag,
+					      &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++) {
+			struct folio *folio = fbatch.folios[i];
+
+			folio_lock(folio);
+			ret = vd_store_writeback_folio(st, folio);
+			folio_unlock(folio);
+			if (ret < 0)
+				break;
+			written += ret;
+			ret = 0;
+		}
+		folio_batch_release(&fbatch);
 		cond_resched();
 	}
-	return written;
+	return ret < 0 ? ret : written;
 }
 
 /*
@@ -984,7 +1039,7 @@ static long vd_store_writeback_range(struct vd_store *st, pgoff_t first,
  * invalidate_lock waits for a crash in progress: a crash that began before
  * this point is complete when we report it (so a sync that starts after
  * the report cannot overlap it), and one that begins after it found every
- * page we copied already in the backing store.
+ * folio we copied already in the backing store.
  */
 static int vd_store_check_crash(struct vd_store *st, struct vd_store_file *sf)
 {
@@ -1002,7 +1057,7 @@ static int vd_store_check_crash(struct vd_store *st, struct vd_store_file *sf)
 }
 
 /*
- * A synchronous sync of [@first, @last]: every page dirty when it starts
+ * A synchronous sync of [@first, @last]: every folio dirty when it starts
  * is in the backing store when it returns 0. Pages written are added to
  * *@written. @reason is for the tracepoint.
  */
@@ -1015,7 +1070,7 @@ static int vd_store_sync(struct vd_store *st, struct vd_store_file *sf,
 
 	if (mutex_lock_killable(&st->wb_lock))
 		return -EINTR;
-	n = vd_store_writeback_range(st, first, last, VD_PAGE_DIRTY);
+	n = vd_store_writeback_range(st, first, last, PAGECACHE_TAG_DIRTY);
 	trace_vmapdemo_writeback(st->index, reason, first, last, n);
 	mutex_unlock(&st->wb_lock);
 	if (n < 0)
@@ -1032,9 +1087,10 @@ static int vd_store_sync(struct vd_store *st, struct vd_store_file *sf,
 
 /*
  * Background writeback, and the writeback an ASYNC sync starts: write back
- * the pages marked aged, then, if background writeback is on, mark the
- * pages dirty now as aged and come back after writeback_age_ms. A page
- * dirty for longer than the age is thus written back within another age.
+ * the folios tagged towrite, then, if background writeback is on, tag the
+ * folios dirty now towrite (tag_pages_for_writeback()) and come back after
+ * writeback_age_ms. A folio dirty for longer than the age is thus written
+ * back within another age. Writing a folio back clears its towrite tag.
  */
 static void vd_store_wb_work(struct work_struct *work)
 {
@@ -1044,37 +1100,15 @@ static void vd_store_wb_work(struct work_struct *work)
 	long n;
 
 	mutex_lock(&st->wb_lock);
-	n = vd_store_writeback_range(st, 0, ULONG_MAX, VD_PAGE_AGED);
+	n = vd_store_writeback_range(st, 0, ULONG_MAX, PAGECACHE_TAG_TOWRITE);
 	trace_vmapdemo_writeback(st->index, VD_TRACE_WB_BACKGROUND, 0,
 				 ULONG_MAX, n);
 	if (age)
-		vd_pages_age_dirty(&st->cache, 0, ULONG_MAX);
+		tag_pages_for_writeback(vd_store_mapping(st), 0, ULONG_MAX);
 	mutex_unlock(&st->wb_lock);
 	if (age)
 		queue_delayed_work(system_unbound_wq, &st->wb_work,
 				   msecs_to_jiffies(age));
-}
-
-/*
- * Does a page in [@first, @last] pass @test (mlocked, or pinned)?
- * Context: invalidate_lock held exclusively.
- */
-static bool vd_store_range_any(struct vd_store *st, pgoff_t first,
-			       pgoff_t last, bool (*test)(struct folio *folio))
-{
-	pgoff_t index = first;
-	struct page *page;
-	bool busy = false;
-
-	while ((page = vd_pages_find(&st->cache, &index, last, XA_PRESENT))) {
-		busy = test(page_folio(page));
-		put_page(page);
-		if (busy || index == last)
-			break;
-		index++;
-		cond_resched();
-	}
-	return busy;
 }
 
 static bool vd_folio_mlocked(struct folio *folio)
@@ -1088,17 +1122,21 @@ static bool vd_folio_pinned(struct folio *folio)
 }
 
 /*
- * INVALIDATE: write back, then drop the range's cached pages, so that every
- * mapping and read() sees the backing store. invalidate_lock (exclusive)
- * keeps faults, read() and write() from the range meanwhile, so no page
- * can be dirtied again between the writeback and the drop.
+ * INVALIDATE: write back, then drop the range's cached folios, so that
+ * every mapping and read() sees the backing store. invalidate_lock
+ * (exclusive) keeps ->fault, read() and write() from the range meanwhile,
+ * and the range is unmapped, so no folio can be dirtied again between the
+ * writeback and the drop but by a pinner, and pins are refused (below).
+ * invalidate_inode_pages2_range() drops every clean folio, also one that
+ * filemap_map_pages() mapped again meanwhile (it unmaps it) or that a pipe
+ * still holds (the pipe keeps its reference).
  *
- * A page that someone pinned (GUP with FOLL_PIN) must not leave the cache:
- * its pinner's later writes would go to a page the store no longer has.
+ * A folio that someone pinned (GUP with FOLL_PIN) must not leave the cache:
+ * its pinner's later writes would go to a folio the store no longer has.
  * Pins are taken through page tables, so the range is unmapped first
  * (faults wait for invalidate_lock, and the TLB flush of the unmap waits
  * out a lockless GUP-fast that saw a PTE), and only then checked: no new
- * pin can appear after that. An mlocked page is refused too, before the
+ * pin can appear after that. An mlocked folio is refused too, before the
  * unmap that would munlock it: dropping it would not lose data, but mlock
  * promises it stays resident.
  */
@@ -1108,22 +1146,23 @@ static int vd_store_invalidate(struct vd_store *st, struct vd_store_file *sf,
 	struct address_space *mapping = vd_store_mapping(st);
 	loff_t start = (loff_t)first << PAGE_SHIFT;
 	loff_t len = (loff_t)(last - first + 1) << PAGE_SHIFT;
+	unsigned long before;
 	long n;
 	int ret;
 
 	if (mutex_lock_killable(&st->wb_lock))
 		return -EINTR;
 	filemap_invalidate_lock(mapping);
-	if (vd_store_range_any(st, first, last, vd_folio_mlocked)) {
+	if (vd_store_any_folio(st, first, last, vd_folio_mlocked)) {
 		ret = -EBUSY;
 		goto out;
 	}
 	unmap_mapping_range(mapping, start, len, 0);
-	if (vd_store_range_any(st, first, last, vd_folio_pinned)) {
+	if (vd_store_any_folio(st, first, last, vd_folio_pinned)) {
 		ret = -EBUSY;
 		goto out;
 	}
-	n = vd_store_writeback_range(st, first, last, VD_PAGE_DIRTY);
+	n = vd_store_writeback_range(st, first, last, PAGECACHE_TAG_DIRTY);
 	trace_vmapdemo_writeback(st->index, VD_TRACE_WB_INVALIDATE, first,
 				 last, n);
 	if (n < 0) {
@@ -1131,7 +1170,11 @@ static int vd_store_invalidate(struct vd_store *st, struct vd_store_file *sf,
 		goto out;
 	}
 	*written += n;
-	vd_store_drop_range(st, first, last, true);
+	before = vd_store_nr_cached(st);
+	/* -EBUSY only for a folio dirty again, which then stays. */
+	invalidate_inode_pages2_range(mapping, first, last);
+	atomic64_add(vd_store_note_removed(st, before),
+		     &st->stats.pages_invalidated);
 	ret = 0;
 out:
 	filemap_invalidate_unlock(mapping);
@@ -1147,147 +1190,70 @@ out:
 }
 
 /*
+ * Count and cancel the dirty state of every cache folio, each under its
+ * folio lock, so that the count is exact: a writeback copying a folio
+ * finishes first (then the folio is clean and its data safe), and one
+ * that comes after finds it clean and leaves it.
+ * Return: the folios that were dirty.
+ * Context: invalidate_lock held exclusively, the store unmapped.
+ */
+static unsigned long vd_store_cancel_dirty(struct vd_store *st)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	struct folio_batch fbatch;
+	unsigned long dirty = 0;
+	pgoff_t index = 0;
+	unsigned int i;
+
+	folio_batch_init(&fbatch);
+	while (filemap_get_folios(mapping, &index, ULONG_MAX, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++) {
+			struct folio *folio = fbatch.folios[i];
+
+			folio_lock(folio);
+			if (folio->mapping == mapping &&
+			    folio_test_dirty(folio)) {
+				folio_cancel_dirty(folio);
+				dirty++;
+			}
+			folio_unlock(folio);
+		}
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	return dirty;
+}
+
+/*
  * A simulated crash of the medium: everything the backing store has not
- * seen is lost. invalidate_lock (exclusive) stops faults and lookups; the
- * first unmap zaps every PTE of the store's pages (private copies stay:
- * they belong to their process); each page is removed under its page lock,
- * so a writeback copying it finishes first (each backing page is old or
- * new) and a fault that found it has installed its PTE, which the second
- * unmap zaps. Not under wb_lock: a crash does not wait for a sync.
- * Return: dirty pages dropped.
+ * seen is lost. invalidate_lock (exclusive) stops ->fault and lookups; the
+ * unmap zaps every PTE of the store's folios (private copies stay: they
+ * belong to their process), which also reports the dirty PTEs to the
+ * folios; the dirty folios are counted, then truncate_inode_pages()
+ * removes every folio under its lock (so a writeback copying it finishes
+ * first and each backing page is old or new, and a fault that found it
+ * has installed its PTE, which truncation unmaps). Not under wb_lock: a
+ * crash does not wait for a sync.
+ * Return: dirty folios dropped.
  */
 static unsigned long vd_store_crash(struct vd_store *st)
 {
 	struct address_space *mapping = vd_store_mapping(st);
-	unsigned long dropped;
+	unsigned long dropped, before;
 
 	filemap_invalidate_lock(mapping);
-	/* Before any page goes: a sync that then completes reports it. */
+	/* Before any folio goes: a sync that then completes reports it. */
 	atomic64_inc(&st->crash_gen);
 	unmap_mapping_range(mapping, 0, 0, 0);
-	dropped = vd_store_drop_range(st, 0, ULONG_MAX, false);
-	unmap_mapping_range(mapping, 0, 0, 0);
+	dropped = vd_store_cancel_dirty(st);
+	before = vd_store_nr_cached(st);
+	truncate_inode_pages(mapping, 0);
+	vd_store_note_removed(st, before);
 	trace_vmapdemo_crash(st->index, dropped, atomic64_read(&st->crash_gen));
 	filemap_invalidate_unlock(mapping);
 	atomic64_inc(&st->stats.crashes);
 	atomic64_add(dropped, &st->stats.crash_dropped);
 	return dropped;
-}
-
-/* --- reclaim ------------------------------------------------------------- */
-
-/*
- * Drop the cache page @page at @index if it is reclaimable (see the top of
- * the file): clean, unmapped, and referenced only by the array and by our
- * caller. Not a page under writeback or being installed by a fault: both
- * hold its page lock.
- * Return: true if the page was removed from the cache.
- * Context: invalidate_lock held exclusively; the caller holds a reference.
- */
-static bool vd_store_reclaim_page(struct vd_store *st, pgoff_t index,
-				  struct page *page)
-{
-	bool removed = false;
-
-	if (xa_get_mark(&st->cache.xa, index, VD_PAGE_DIRTY) ||
-	    !trylock_page(page))
-		return false;
-	/* Under the page lock: the dirty mark is only set under it. */
-	if (!xa_get_mark(&st->cache.xa, index, VD_PAGE_DIRTY) &&
-	    !folio_mapped(page_folio(page)) && page_ref_count(page) == 2)
-		removed = vd_pages_remove_page(&st->cache, index, page, NULL);
-	unlock_page(page);
-	if (removed) {
-		atomic64_inc(&st->stats.pages_freed);
-		atomic64_inc(&st->stats.pages_reclaimed);
-	}
-	return removed;
-}
-
-/*
- * Look at up to @nr - *@scanned cache pages of @st, from where its last
- * scan stopped, going round once, and drop the reclaimable ones. Adds the
- * pages looked at to *@scanned.
- * Return: pages dropped.
- */
-static unsigned long vd_store_reclaim(struct vd_store *st, unsigned long nr,
-				      unsigned long *scanned)
-{
-	struct address_space *mapping = vd_store_mapping(st);
-	pgoff_t start, index, last = ULONG_MAX;
-	unsigned long freed = 0;
-	struct page *page;
-
-	/* Held by a fault or write() whose allocation brought us here? */
-	if (!down_write_trylock(&mapping->invalidate_lock))
-		return 0;
-	start = st->reclaim_next;
-	index = start;
-	while (*scanned < nr) {
-		page = vd_pages_find(&st->cache, &index, last, XA_PRESENT);
-		if (!page) {
-			if (last != ULONG_MAX || !start)
-				break;
-			/* Once round: from the start up to where we began. */
-			index = 0;
-			last = start - 1;
-			continue;
-		}
-		(*scanned)++;
-		freed += vd_store_reclaim_page(st, index, page);
-		put_page(page);
-		/* No wrap: an index is below store_max_size >> PAGE_SHIFT. */
-		index++;
-	}
-	st->reclaim_next = index;
-	up_write(&mapping->invalidate_lock);
-	return freed;
-}
-
-/*
- * Cheap and approximate, as a shrinker count should be: the clean pages,
- * mapped ones included.
- */
-static unsigned long vd_store_shrink_count(struct shrinker *shrinker,
-					   struct shrink_control *sc)
-{
-	unsigned long count = 0;
-	unsigned int i;
-
-	for (i = 0; i < vd_nr_stores; i++) {
-		struct vd_pages *cache = &vd_stores[i].cache;
-		long clean = atomic_long_read(&cache->nr) -
-			     atomic_long_read(&cache->nr_dirty);
-
-		if (clean > 0)
-			count += clean;
-	}
-	return count ? count : SHRINK_EMPTY;
-}
-
-/*
- * Scan up to sc->nr_to_scan cache pages, starting with a different store
- * each time. Pages dropped are reported to reclaim as progress.
- */
-static unsigned long vd_store_shrink_scan(struct shrinker *shrinker,
-					  struct shrink_control *sc)
-{
-	unsigned int first = READ_ONCE(vd_store_reclaim_first), i;
-	unsigned long freed = 0, scanned = 0;
-
-	if (!vd_nr_stores)
-		return SHRINK_STOP;
-	first %= vd_nr_stores;
-	WRITE_ONCE(vd_store_reclaim_first, first + 1);
-	for (i = 0; i < vd_nr_stores && scanned < sc->nr_to_scan; i++)
-		freed += vd_store_reclaim(&vd_stores[(first + i) % vd_nr_stores],
-					  sc->nr_to_scan, &scanned);
-	sc->nr_scanned = scanned;
-	mm_account_reclaimed_pages(freed);
-	/* Every store walked (or locked) and nothing to drop: stop asking. */
-	if (!freed && scanned < sc->nr_to_scan)
-		return SHRINK_STOP;
-	return freed;
 }
 
 /* --- ioctls -------------------------------------------------------------- */
@@ -1296,6 +1262,7 @@ static long vd_store_ioc_get_info(struct vd_store *st, void __user *uarg)
 {
 	struct vmapdemo_store_info info = {};
 	struct vd_store_stats *s = &st->stats;
+	u64 freed, removed;
 	u32 usize;
 	int ret;
 
@@ -1308,10 +1275,11 @@ static long vd_store_ioc_get_info(struct vd_store *st, void __user *uarg)
 
 	info.store_size = vd_store_size(st);
 	info.max_size = READ_ONCE(store_max_size);
-	info.resident_pages = atomic_long_read(&st->cache.nr);
+	info.resident_pages = vd_store_nr_cached(st);
 	info.index = st->index;
 	info.pages_alloc = atomic64_read(&s->pages_alloc);
-	info.pages_freed = atomic64_read(&s->pages_freed);
+	freed = vd_store_pages_freed(st);
+	info.pages_freed = freed;
 	info.faults_read = atomic64_read(&s->faults_read);
 	info.faults_write = atomic64_read(&s->faults_write);
 	info.faults_cow = atomic64_read(&s->faults_cow);
@@ -1321,7 +1289,7 @@ static long vd_store_ioc_get_info(struct vd_store *st, void __user *uarg)
 	info.writes = atomic64_read(&s->writes);
 	info.resizes = atomic64_read(&s->resizes);
 	info.backing_pages = atomic_long_read(&st->backing.nr);
-	info.dirty_pages = atomic_long_read(&st->cache.nr_dirty);
+	info.dirty_pages = vd_store_nr_dirty(st);
 	info.pages_written = atomic64_read(&s->pages_written);
 	info.syncs = atomic64_read(&s->syncs);
 	info.sync_gen = atomic64_read(&st->sync_gen);
@@ -1331,7 +1299,9 @@ static long vd_store_ioc_get_info(struct vd_store *st, void __user *uarg)
 	info.dirty_at_last_close = atomic64_read(&s->dirty_at_last_close);
 	info.faults_major = atomic64_read(&s->faults_major);
 	info.pages_invalidated = atomic64_read(&s->pages_invalidated);
-	info.pages_reclaimed = atomic64_read(&s->pages_reclaimed);
+	/* What left the cache that the store did not remove: the kernel's. */
+	removed = atomic64_read(&s->pages_removed);
+	info.pages_reclaimed = freed > removed ? freed - removed : 0;
 	return vd_ioctl_arg_out(uarg, usize, &info, sizeof(info));
 }
 
@@ -1399,7 +1369,8 @@ static long vd_store_ioc_sync(struct vd_store_file *sf, void __user *uarg)
 					    VD_TRACE_WB_SYNC);
 		} else {
 			/* ASYNC (or no flag, as msync() allows): start it. */
-			vd_pages_age_dirty(&st->cache, first, last);
+			tag_pages_for_writeback(vd_store_mapping(st), first,
+						last);
 			mod_delayed_work(system_unbound_wq, &st->wb_work, 0);
 		}
 		if (ret)
@@ -1481,7 +1452,7 @@ static int vd_store_release(struct inode *inode, struct file *file)
 	/* A last close does not write back (nor does munmap): count it. */
 	if (atomic_dec_and_test(&st->opens))
 		atomic64_set(&st->stats.dirty_at_last_close,
-			     atomic_long_read(&st->cache.nr_dirty));
+			     vd_store_nr_dirty(st));
 	kfree(sf);
 	return 0;
 }
@@ -1542,10 +1513,9 @@ static void vd_store_destroy(struct vd_store *st)
 	misc_deregister(&st->misc);
 	/* Handles the work re-arming itself. */
 	cancel_delayed_work_sync(&st->wb_work);
-	/* No file is open (the module is going), so nothing is mapped. */
-	atomic64_add(vd_pages_destroy(&st->cache), &st->stats.pages_freed);
-	vd_pages_destroy(&st->backing);
+	/* No file is open (the module is going): eviction truncates the cache. */
 	iput(st->inode);
+	vd_pages_destroy(&st->backing);
 }
 
 static int vd_store_create(struct vd_store *st, unsigned int index)
@@ -1556,15 +1526,20 @@ static int vd_store_create(struct vd_store *st, unsigned int index)
 	mutex_init(&st->lock);
 	mutex_init(&st->wb_lock);
 	INIT_DELAYED_WORK(&st->wb_work, vd_store_wb_work);
-	vd_pages_init(&st->cache);
 	vd_pages_init(&st->backing);
 	st->inode = vd_fs_new_inode();
 	if (IS_ERR(st->inode))
 		return PTR_ERR(st->inode);
-	/* The cache's page->mapping (pages.c); backing pages are never mapped. */
 	st->inode->i_private = st;
+	/* The cache; backing pages are never mapped nor in a page cache. */
 	st->inode->i_mapping->a_ops = &vd_store_aops;
-	st->cache.mapping = st->inode->i_mapping;
+	/*
+	 * On the superblock's inode list, as a filesystem's inodes are, so
+	 * that drop_caches (drop_pagecache_sb()) reaches the cache as it
+	 * reaches any file's: alloc_anon_inode() leaves it off. Eviction
+	 * takes it off again.
+	 */
+	inode_sb_list_add(st->inode);
 	vd_store_set_size(st, store_size);
 
 	snprintf(st->name, sizeof(st->name), VMAPDEMO_STORE_NAME_PREFIX "%u",
@@ -1610,16 +1585,6 @@ int vd_store_init(void)
 	}
 	mutex_lock(&vd_stores_lock);
 	vd_nr_stores = nr_stores;
-	/* Registered last: its callbacks walk vd_stores[0..vd_nr_stores). */
-	vd_store_shrinker = vd_shrinker_create("vmapdemo-store",
-					       vd_store_shrink_count,
-					       vd_store_shrink_scan);
-	if (!vd_store_shrinker) {
-		vd_nr_stores = 0;
-		mutex_unlock(&vd_stores_lock);
-		ret = -ENOMEM;
-		goto err_destroy;
-	}
 	vd_stores_live = true;
 	for (i = 0; i < vd_nr_stores; i++)
 		if (READ_ONCE(writeback_age_ms))
@@ -1645,9 +1610,6 @@ void vd_store_exit(void)
 	mutex_lock(&vd_stores_lock);
 	vd_stores_live = false;
 	mutex_unlock(&vd_stores_lock);
-	/* Waits for a scan in progress: none runs on a store going away. */
-	vd_shrinker_destroy(vd_store_shrinker);
-	vd_store_shrinker = NULL;
 	for (i = 0; i < vd_nr_stores; i++)
 		vd_store_destroy(&vd_stores[i]);
 	kfree(vd_stores);
