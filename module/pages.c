@@ -4,7 +4,7 @@
  *
  * This is the memory behind a /dev/vmapdemo shared object and behind a
  * store's backing tier (the simulated medium, never mapped; the store's
- * cache is page cache, see store.c): an xarray from pgoff to an order-0
+ * cache is page cache, see store.h): an xarray from pgoff to an order-0
  * page on which the array holds one reference. A page is allocated on
  * first use, zero-filled and charged to the memory cgroup of the task that
  * caused the allocation; it is never put in a page cache nor on an LRU.
