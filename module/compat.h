@@ -15,11 +15,22 @@
 #include <linux/version.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/pagemap.h>
 #include <linux/shmem_fs.h>
-#include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
 #include <linux/uio.h>
+/*
+ * struct folio_batch is in <linux/pagevec.h> on 6.1 and 6.12, in
+ * <linux/folio_batch.h> on 7.2 and 7.3 (the header was renamed once
+ * struct pagevec was gone; the release is not pinned here, only the
+ * kernels of the matrix are).
+ */
+#if KERNEL_VERSION(7, 0, 0) > LINUX_VERSION_CODE
+#include <linux/pagevec.h>
+#else
+#include <linux/folio_batch.h>
+#endif
 #if KERNEL_VERSION(6, 17, 0) > LINUX_VERSION_CODE
 #include <linux/pfn_t.h>
 #endif
@@ -37,64 +48,29 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 }
 #endif
 
-#if KERNEL_VERSION(6, 4, 0) > LINUX_VERSION_CODE
-/* 6.4 added this helper (c7b23b68e2aa); 6.1 has the bare counter. */
-static inline void mm_account_reclaimed_pages(unsigned long pages)
-{
-	if (current->reclaim_state)
-		current->reclaim_state->reclaimed_slab += pages;
-}
-#endif
-
 /*
- * A registered shrinker with the default seeks and batch, or NULL.
- * 6.7 made shrinkers dynamically allocated (shrinker_alloc(),
- * shrinker_register(), shrinker_free(): c42d50aefd17); 6.1 has
- * register_shrinker() on a caller's struct, and its prealloc step is not
- * exported, so both halves are wrapped here.
+ * The folio at @index of @mapping, locked, with a reference; with @create
+ * one is added (not uptodate) if absent. NULL if absent and !@create,
+ * else an ERR_PTR() on failure. 6.4 made __filemap_get_folio() return
+ * ERR_PTR(-ENOENT) instead of NULL (66dabbb65d67, "mm: return an ERR_PTR
+ * from __filemap_get_folio"), and -ENOMEM where it could not add one.
  */
-static inline struct shrinker *
-vd_shrinker_create(const char *name,
-		   unsigned long (*count)(struct shrinker *shrinker,
-					  struct shrink_control *sc),
-		   unsigned long (*scan)(struct shrinker *shrinker,
-					 struct shrink_control *sc))
+static inline struct folio *vd_filemap_lock_folio(struct address_space *mapping,
+						  pgoff_t index, bool create)
 {
-	struct shrinker *shrinker;
+	struct folio *folio;
 
-#if KERNEL_VERSION(6, 7, 0) > LINUX_VERSION_CODE
-	shrinker = kzalloc(sizeof(*shrinker), GFP_KERNEL);
-	if (!shrinker)
-		return NULL;
-	shrinker->count_objects = count;
-	shrinker->scan_objects = scan;
-	shrinker->seeks = DEFAULT_SEEKS;
-	if (register_shrinker(shrinker, "%s", name)) {
-		kfree(shrinker);
-		return NULL;
-	}
+	folio = __filemap_get_folio(mapping, index,
+				    create ? FGP_LOCK | FGP_CREAT : FGP_LOCK,
+				    mapping_gfp_mask(mapping));
+#if KERNEL_VERSION(6, 4, 0) > LINUX_VERSION_CODE
+	if (!folio && create)
+		return ERR_PTR(-ENOMEM);
 #else
-	shrinker = shrinker_alloc(0, "%s", name);
-	if (!shrinker)
+	if (IS_ERR(folio) && PTR_ERR(folio) == -ENOENT && !create)
 		return NULL;
-	shrinker->count_objects = count;
-	shrinker->scan_objects = scan;
-	shrinker_register(shrinker);
 #endif
-	return shrinker;
-}
-
-/* Unregister (waiting for callbacks still running) and free. */
-static inline void vd_shrinker_destroy(struct shrinker *shrinker)
-{
-	if (!shrinker)
-		return;
-#if KERNEL_VERSION(6, 7, 0) > LINUX_VERSION_CODE
-	unregister_shrinker(shrinker);
-	kfree(shrinker);
-#else
-	shrinker_free(shrinker);
-#endif
+	return folio;
 }
 
 /*

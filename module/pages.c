@@ -2,13 +2,16 @@
 /*
  * pages.c - a sparse array of driver-owned pages, indexed by page offset.
  *
- * This is the memory behind a /dev/vmapdemo shared object and behind a store:
- * an xarray from pgoff to an order-0 page on which the array holds one
- * reference. A page is allocated on first use, zero-filled and charged to the
- * memory cgroup of the task that caused the allocation; it is never put in a
- * page cache nor on an LRU.
+ * This is the memory behind a /dev/vmapdemo shared object and behind a
+ * store's backing tier (the simulated medium, never mapped; the store's
+ * cache is page cache, see store.h): an xarray from pgoff to an order-0
+ * page on which the array holds one reference. A page is allocated on
+ * first use, zero-filled and charged to the memory cgroup of the task that
+ * caused the allocation; it is never put in a page cache nor on an LRU.
  *
- * While a page is in an array whose @mapping is set, page->mapping points
+ * Only a /dev/vmapdemo shared object sets @mapping (the store's backing
+ * tier does not). While a page is in an array whose @mapping is set,
+ * page->mapping points
  * to that address_space and page->index is the page's offset, as for a
  * page cache page (and as fb_defio does for its pages), although the
  * address_space's own i_pages never holds it. The core needs that to key
@@ -38,7 +41,6 @@ void vd_pages_init(struct vd_pages *pa)
 {
 	xa_init(&pa->xa);
 	atomic_long_set(&pa->nr, 0);
-	atomic_long_set(&pa->nr_dirty, 0);
 	pa->mapping = NULL;
 }
 
@@ -135,7 +137,7 @@ static unsigned long vd_pages_remove_range_locked(struct vd_pages *pa,
 
 	while ((page = vd_pages_find(pa, &index, last, XA_PRESENT))) {
 		lock_page(page);
-		n += vd_pages_remove_page(pa, index, page, NULL);
+		n += vd_pages_remove_page(pa, index, page);
 		unlock_page(page);
 		put_page(page);
 		if (index == last)
@@ -169,8 +171,6 @@ unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
 		return vd_pages_remove_range_locked(pa, first, last);
 	xas_lock(&xas);
 	xas_for_each(&xas, page, last) {
-		if (xas_get_mark(&xas, VD_PAGE_DIRTY))
-			atomic_long_dec(&pa->nr_dirty);
 		xas_store(&xas, NULL);
 		put_page(page);
 		n++;
@@ -257,34 +257,28 @@ struct page *vd_pages_insert(struct vd_pages *pa, pgoff_t index,
  * @pa: the array
  * @index: page offset
  * @page: the page the caller expects at @index
- * @was_dirty: set to whether the page carried %VD_PAGE_DIRTY (may be NULL)
  *
  * The array's reference is put; the caller keeps its own.
  *
  * Return: true if the page was removed.
  */
 bool vd_pages_remove_page(struct vd_pages *pa, pgoff_t index,
-			  struct page *page, bool *was_dirty)
+			  struct page *page)
 {
 	XA_STATE(xas, &pa->xa, index);
-	bool dirty = false, removed = false;
+	bool removed = false;
 
 	xas_lock(&xas);
 	if (xas_load(&xas) == page) {
-		dirty = xas_get_mark(&xas, VD_PAGE_DIRTY);
 		xas_store(&xas, NULL);
 		removed = true;
 	}
 	xas_unlock(&xas);
 	if (removed) {
-		if (dirty)
-			atomic_long_dec(&pa->nr_dirty);
 		atomic_long_dec(&pa->nr);
 		WRITE_ONCE(page->mapping, NULL);
 		put_page(page);
 	}
-	if (was_dirty)
-		*was_dirty = dirty;
 	return removed;
 }
 
@@ -310,147 +304,4 @@ struct page *vd_pages_find(struct vd_pages *pa, pgoff_t *index, pgoff_t last,
 		get_page(page);
 	xa_unlock(&pa->xa);
 	return page;
-}
-
-/**
- * vd_pages_find_batch() - the pages at or after *@index, up to @last
- * @pa: the array
- * @index: in: where to start; out: one past the index of the last page
- *	found, or @last + 1 when the walk ended (which may wrap to 0 when
- *	@last is ULONG_MAX: callers check the return value first)
- * @last: last index to look at (inclusive)
- * @mark: the mark the pages must carry (not %XA_PRESENT)
- * @pages: filled with up to @max pages, each with a reference
- * @indices: their page offsets
- * @max: most pages wanted
- *
- * One walk under one lock, as vd_pages_find() in a loop would do in @max.
- *
- * Return: the number of pages in @pages.
- */
-unsigned int vd_pages_find_batch(struct vd_pages *pa, pgoff_t *index,
-				 pgoff_t last, xa_mark_t mark,
-				 struct page **pages, pgoff_t *indices,
-				 unsigned int max)
-{
-	XA_STATE(xas, &pa->xa, *index);
-	unsigned int n = 0;
-	struct page *page;
-
-	if (*index > last || !max)
-		return 0;
-	xas_lock(&xas);
-	xas_for_each_marked(&xas, page, last, mark) {
-		get_page(page);
-		indices[n] = xas.xa_index;
-		pages[n++] = page;
-		if (n == max)
-			break;
-	}
-	xas_unlock(&xas);
-	*index = n == max ? indices[n - 1] + 1 : last + 1;
-	return n;
-}
-
-/*
- * Dirty tracking. The marks are cleared only by a caller that holds the
- * page lock of the page at @index (writeback clears before its copy), and
- * set after the data is in the page: under the page lock by the store's
- * own writers, or by folio_mark_dirty() from the core (see store.c).
- */
-
-/**
- * vd_pages_mark_dirty() - set %VD_PAGE_DIRTY on the page at @index
- * @pa: the array
- * @index: page offset of a page in the array
- *
- * Return: true if the page was clean.
- */
-bool vd_pages_mark_dirty(struct vd_pages *pa, pgoff_t index)
-{
-	bool was;
-
-	xa_lock(&pa->xa);
-	was = xa_get_mark(&pa->xa, index, VD_PAGE_DIRTY);
-	if (!was && xa_load(&pa->xa, index)) {
-		__xa_set_mark(&pa->xa, index, VD_PAGE_DIRTY);
-		atomic_long_inc(&pa->nr_dirty);
-	}
-	xa_unlock(&pa->xa);
-	return !was;
-}
-
-/**
- * vd_pages_mark_dirty_page() - set %VD_PAGE_DIRTY at @index if @page is there
- * @pa: the array
- * @index: page offset
- * @page: the page the caller expects at @index
- *
- * For a caller that may not hold the page lock (folio_mark_dirty() from a
- * zap of a dirty PTE): the write it reports is in the page already, so the
- * mark may come late, never early.
- *
- * Context: any, but not from an interrupt (xa_lock is not irq-safe here).
- * Return: true if the page was clean.
- */
-bool vd_pages_mark_dirty_page(struct vd_pages *pa, pgoff_t index,
-			      struct page *page)
-{
-	bool newly = false;
-
-	xa_lock(&pa->xa);
-	if (xa_load(&pa->xa, index) == page &&
-	    !xa_get_mark(&pa->xa, index, VD_PAGE_DIRTY)) {
-		__xa_set_mark(&pa->xa, index, VD_PAGE_DIRTY);
-		atomic_long_inc(&pa->nr_dirty);
-		newly = true;
-	}
-	xa_unlock(&pa->xa);
-	return newly;
-}
-
-/**
- * vd_pages_clear_dirty() - clear %VD_PAGE_DIRTY and %VD_PAGE_AGED at @index
- * @pa: the array
- * @index: page offset
- *
- * Return: true if the page was dirty.
- */
-bool vd_pages_clear_dirty(struct vd_pages *pa, pgoff_t index)
-{
-	bool was;
-
-	xa_lock(&pa->xa);
-	was = xa_get_mark(&pa->xa, index, VD_PAGE_DIRTY);
-	if (was) {
-		__xa_clear_mark(&pa->xa, index, VD_PAGE_DIRTY);
-		atomic_long_dec(&pa->nr_dirty);
-	}
-	__xa_clear_mark(&pa->xa, index, VD_PAGE_AGED);
-	xa_unlock(&pa->xa);
-	return was;
-}
-
-/**
- * vd_pages_age_dirty() - set %VD_PAGE_AGED on every dirty page in a range
- * @pa: the array
- * @first: first page offset
- * @last: last page offset (inclusive)
- */
-void vd_pages_age_dirty(struct vd_pages *pa, pgoff_t first, pgoff_t last)
-{
-	XA_STATE(xas, &pa->xa, first);
-	struct page *page;
-
-	xas_lock(&xas);
-	xas_for_each_marked(&xas, page, last, VD_PAGE_DIRTY) {
-		xas_set_mark(&xas, VD_PAGE_AGED);
-		if (need_resched()) {
-			xas_pause(&xas);
-			xas_unlock(&xas);
-			cond_resched();
-			xas_lock(&xas);
-		}
-	}
-	xas_unlock(&xas);
 }

@@ -17,24 +17,16 @@
 /**
  * struct vd_pages - a sparse array of driver-owned, zero-filled pages
  * @xa: page offset -> struct page; the array holds one reference on each
- *	page. Its xa_lock protects lookups against removal. Entries may carry
- *	%VD_PAGE_DIRTY and %VD_PAGE_AGED (dirty tracking of store pages).
+ *	page. Its xa_lock protects lookups against removal.
  * @nr: pages currently in @xa
- * @nr_dirty: pages currently marked %VD_PAGE_DIRTY
  * @mapping: the address_space of the inode the pages are mapped through,
  *	or NULL if they are never mapped; set before the first page goes in
  */
 struct vd_pages {
 	struct xarray xa;
 	atomic_long_t nr;
-	atomic_long_t nr_dirty;
 	struct address_space *mapping;
 };
-
-/* The page holds data its backing store has not seen. */
-#define VD_PAGE_DIRTY	XA_MARK_0
-/* The page was already dirty when background writeback last looked. */
-#define VD_PAGE_AGED	XA_MARK_1
 
 void vd_pages_init(struct vd_pages *pa);
 struct page *vd_pages_lookup(struct vd_pages *pa, pgoff_t index);
@@ -48,18 +40,9 @@ struct page *vd_pages_alloc(void);
 struct page *vd_pages_insert(struct vd_pages *pa, pgoff_t index,
 			     struct page *page);
 bool vd_pages_remove_page(struct vd_pages *pa, pgoff_t index,
-			  struct page *page, bool *was_dirty);
+			  struct page *page);
 struct page *vd_pages_find(struct vd_pages *pa, pgoff_t *index, pgoff_t last,
 			   xa_mark_t mark);
-unsigned int vd_pages_find_batch(struct vd_pages *pa, pgoff_t *index,
-				 pgoff_t last, xa_mark_t mark,
-				 struct page **pages, pgoff_t *indices,
-				 unsigned int max);
-bool vd_pages_mark_dirty(struct vd_pages *pa, pgoff_t index);
-bool vd_pages_mark_dirty_page(struct vd_pages *pa, pgoff_t index,
-			      struct page *page);
-bool vd_pages_clear_dirty(struct vd_pages *pa, pgoff_t index);
-void vd_pages_age_dirty(struct vd_pages *pa, pgoff_t first, pgoff_t last);
 
 /**
  * struct vd_stats - counters of /dev/vmapdemo, reported by

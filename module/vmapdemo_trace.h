@@ -4,8 +4,8 @@
  *
  * Enable them in tracefs (events/vmapdemo/); the fields and their meaning
  * are in Documentation/vmapdemo.rst, "Tracepoints". trace.c creates them
- * (CREATE_TRACE_POINTS); zero.c and store.c fire them. The events carry
- * integers only: a store is named by its index, /dev/vmapdemo by
+ * (CREATE_TRACE_POINTS); zero.c and the store files fire them. The events
+ * carry integers only: a store is named by its index, /dev/vmapdemo by
  * %VD_TRACE_ZERO. A disabled event costs a patched-out branch; on the
  * fault paths every argument is a value the caller already has, or a
  * pointer the event only reads while it is enabled.

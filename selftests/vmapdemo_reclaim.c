@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmapdemo_reclaim: clean cache pages of a store that nothing maps are
- * given back under memory pressure (the module's shrinker), and nothing is
- * lost: what is read back, faulted in or mapped privately afterwards is
- * byte for byte what was there; dirty, mapped and referenced pages stay.
+ * vmapdemo_reclaim: a store's cache is page cache, and the kernel treats
+ * it as any file's: drop_caches drops the clean folios that nothing maps
+ * nor holds (invalidate_mapping_pages()), memory pressure reclaims clean
+ * ones through the LRU, and nothing is lost: what is read back, faulted
+ * in or mapped privately afterwards is byte for byte what was there;
+ * dirty pages are never given back.
  *
  * Every test runs on /dev/vmapdemo-store1, emptied (cache and backing
  * store) before and after it, with background writeback off
@@ -68,10 +70,20 @@ static long long store_crash(int fd)
 	return cr.pages_dropped;
 }
 
-/* drop_slab(): every shrinker runs until it frees (almost) nothing. */
-static int drop_slab(void)
+#define COMPACT_MEMORY	"/proc/sys/vm/compact_memory"
+
+/*
+ * drop_caches 1: every clean, unmapped, unreferenced page-cache folio of
+ * every file goes, the store's too. Compacting first drains the per-CPU
+ * LRU batches (lru_add_drain_all(), which 6.1's drop_caches does not do),
+ * whose references would keep the last folios added; it also migrates
+ * some of the store's folios, which must not change them either.
+ */
+static int drop_pagecache(void)
 {
-	return vd_write_str(DROP_CACHES, "2");
+	if (!access(COMPACT_MEMORY, W_OK))
+		vd_write_str(COMPACT_MEMORY, "1");
+	return vd_write_str(DROP_CACHES, "1");
 }
 
 /* A field of /proc/meminfo in KiB, or -1. */
@@ -291,7 +303,7 @@ TEST_F(reclaim, drop_caches_clean_pages)
 	ASSERT_EQ(0, store_info(self->fd, &a));
 	ASSERT_EQ(nclean + nzero + ndirty, a.resident_pages);
 	ASSERT_EQ(ndirty, a.dirty_pages);
-	ASSERT_EQ(0, drop_slab());
+	ASSERT_EQ(0, drop_pagecache());
 	ASSERT_EQ(0, store_info(self->fd, &b));
 
 	kept = ndirty + nmap + npriv + npipe;
@@ -335,21 +347,21 @@ TEST_F(reclaim, drop_caches_clean_pages)
 	/* Once more, then through new mappings, shared and private. */
 	ASSERT_EQ(0, munmap(shared, nmap * ps));
 	ASSERT_EQ(0, munmap(priv, npriv * ps));
-	ASSERT_EQ(0, drop_slab());
+	ASSERT_EQ(0, drop_pagecache());
 	ASSERT_EQ(0, store_info(self->fd, &b));
 	EXPECT_EQ(ndirty, b.resident_pages);
 	shared = mmap(NULL, nclean * ps, PROT_READ, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, shared);
 	EXPECT_EQ(0, check_mapped(shared, 0, nclean, 1));
 	ASSERT_EQ(0, munmap(shared, nclean * ps));
-	ASSERT_EQ(0, drop_slab());
+	ASSERT_EQ(0, drop_pagecache());
 	priv = mmap(NULL, nclean * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, priv);
 	EXPECT_EQ(0, check_mapped(priv, 0, nclean, 1));
 	/* The private copy of a page is its own; the store is unchanged. */
 	memset(priv, 0, ps);
 	ASSERT_EQ(0, munmap(priv, nclean * ps));
-	ASSERT_EQ(0, drop_slab());
+	ASSERT_EQ(0, drop_pagecache());
 
 	/* A crash after reclaim: exactly the dirty pages are lost. */
 	EXPECT_EQ((long long)ndirty, store_crash(self->fd));
@@ -383,8 +395,8 @@ TEST_F(reclaim, dirty_pages_stay)
 	ASSERT_EQ(0, munmap(p, n * ps));
 	ASSERT_EQ(0, store_info(self->fd, &a));
 	ASSERT_EQ(2 * n, a.dirty_pages);
-	ASSERT_EQ(0, drop_slab());
-	ASSERT_EQ(0, drop_slab());
+	ASSERT_EQ(0, drop_pagecache());
+	ASSERT_EQ(0, drop_pagecache());
 	ASSERT_EQ(0, store_info(self->fd, &b));
 	EXPECT_EQ(2 * n, b.resident_pages);
 	EXPECT_EQ(2 * n, b.dirty_pages);
@@ -392,7 +404,7 @@ TEST_F(reclaim, dirty_pages_stay)
 	EXPECT_EQ(0, check_pages(self->fd, 0, 2 * n, 3));
 
 	ASSERT_EQ(0, store_sync(self->fd, 0, 0));
-	ASSERT_EQ(0, drop_slab());
+	ASSERT_EQ(0, drop_pagecache());
 	ASSERT_EQ(0, store_info(self->fd, &b));
 	EXPECT_EQ(0, b.resident_pages);
 	EXPECT_EQ(2 * n, b.pages_reclaimed - a.pages_reclaimed);
@@ -561,16 +573,14 @@ TEST_F_TIMEOUT(reclaim, pressure_from_another_program, 300)
 		TH_LOG("memory nearly exhausted and the store gave nothing back");
 	EXPECT_LE(after.resident_pages, target);
 	/*
-	 * Dirty and mapped pages stayed: the mapping does not refault, and
-	 * read() finds its pages in the cache (no major fault).
+	 * Dirty pages stayed. Mapped clean pages are reclaimable like any
+	 * file's (the LRU unmaps them): they may have gone, and read in again
+	 * they are intact.
 	 */
 	EXPECT_EQ(ndirty, after.dirty_pages);
-	EXPECT_LE(ndirty + nmap, after.resident_pages);
+	EXPECT_LE(ndirty, after.resident_pages);
 	EXPECT_EQ(0, check_mapped(map, 0, nmap, 4));
 	EXPECT_EQ(0, check_pages(self->fd, 0, nmap, 4));
-	ASSERT_EQ(0, store_info(self->fd, &end));
-	EXPECT_EQ(before.faults_read, end.faults_read);
-	EXPECT_EQ(after.faults_major, end.faults_major);
 	ASSERT_EQ(0, munmap(map, nmap * ps));
 
 	/* Every byte back, the pages given back read in from the medium. */

@@ -136,15 +136,16 @@ struct vmapdemo_stats {
  * @max_size: the size this store cannot grow past (``store_max_size``)
  * @resident_pages: pages of the store held in memory now; a page never
  *	written (nor faulted) and every page past the end holds none, and
- *	memory reclaim may give back clean pages nothing maps (see
- *	@pages_reclaimed)
+ *	memory reclaim may take clean pages (see @pages_reclaimed)
  * @index: N of ``/dev/vmapdemo-storeN``
  * @__reserved: always 0
- * @pages_alloc: pages allocated since the module loaded
- * @pages_freed: pages dropped by shrinking, by a crash, by invalidation
- *	or by reclaim; a page still mapped or pinned somewhere is freed
- *	when its last user goes
- * @faults_read: read faults served (shared and private mappings)
+ * @pages_alloc: pages added to the cache since the module loaded
+ * @pages_freed: pages that left the cache (@pages_alloc minus
+ *	@resident_pages): by shrinking, by a crash, by invalidation or by
+ *	reclaim; a page still mapped or pinned somewhere is freed when its
+ *	last user goes
+ * @faults_read: read faults served by ->fault (shared and private
+ *	mappings; fault-around maps cached neighbours without one)
  * @faults_write: write faults on shared mappings that found no page mapped
  * @faults_cow: write faults on private mappings (the core copies the page)
  * @faults_mkwrite: first writes to a page mapped read-only by a shared
@@ -180,9 +181,10 @@ struct vmapdemo_stats {
  * Added with reclaim; a caller that passes the size without it gets the
  * fields above.
  *
- * @pages_reclaimed: clean pages that nothing mapped nor held, given back
- *	under memory pressure (by the module's shrinker); their content is
- *	in the backing store (or was zeros) and is read in again on the
+ * @pages_reclaimed: clean pages the kernel took from the store's cache
+ *	(page cache: LRU reclaim under memory pressure, drop_caches), that
+ *	is @pages_freed less those the store removed itself; their content
+ *	is in the backing store (or was zeros) and is read in again on the
  *	next access
  */
 struct vmapdemo_store_info {
@@ -285,10 +287,10 @@ struct vmapdemo_store_resize {
  * end of the store within its last page never reaches the backing store,
  * and reads as zeros once the store grows over it.
  *
- * Under memory pressure the module drops cached pages that are clean and
- * that nothing maps or holds; the next access reads them in again from the
+ * The cache is page cache: under memory pressure the kernel reclaims its
+ * clean pages as any file's; the next access reads them in again from the
  * backing store (``pages_reclaimed`` in struct vmapdemo_store_info).
- * Dirty pages are never dropped so.
+ * Dirty pages are never reclaimed.
  */
 
 /* Wait until the range is in the backing store (msync MS_SYNC). */

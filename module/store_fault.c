@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * store_fault.c - the fault path of a store: ->fault, ->page_mkwrite,
+ * fault-around through filemap_map_pages(), the address_space operations
+ * of the store's inode, mmap, and the lookup that adds a folio to the
+ * cache and fills it from the backing tier. See store.h for the design
+ * and the lock order.
+ */
+#include <linux/highmem.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+
+#include "store.h"
+
+/*
+ * The cache folio at @index, locked, uptodate and with a reference. An
+ * absent one is added (__filemap_get_folio() with FGP_CREAT:
+ * filemap_add_folio(), which charges it to the caller's memcg and puts
+ * it on the LRU) and filled, under its lock, from the medium (*@major
+ * set), or with zeros where the medium holds no page. With !@create a
+ * hole in both tiers gives NULL and adds nothing (read() of a hole).
+ *
+ * The cache is looked at first: a folio reclaimed after that was clean,
+ * so the medium holds its data by then. The medium's page is stable
+ * while we copy it: it is only written under the lock of the cache folio
+ * at the same index, which is ours now, and only removed under
+ * invalidate_lock held exclusively.
+ * Context: invalidate_lock held shared.
+ */
+struct folio *vd_store_get_folio(struct vd_store *st, pgoff_t index,
+				 bool create, bool *major)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	struct folio *folio;
+	struct page *bpage;
+
+	*major = false;
+	folio = vd_filemap_lock_folio(mapping, index, false);
+	if (!folio) {
+		if (!create && !xa_load(&st->backing.xa, index))
+			return NULL;
+		folio = vd_filemap_lock_folio(mapping, index, true);
+	}
+	if (IS_ERR(folio) || folio_test_uptodate(folio))
+		return folio;
+
+	bpage = vd_pages_lookup(&st->backing, index);
+	if (bpage) {
+		copy_highpage(folio_page(folio, 0), bpage);
+		put_page(bpage);
+		*major = true;
+		atomic64_inc(&st->stats.faults_major);
+	} else {
+		clear_highpage(folio_page(folio, 0));
+	}
+	flush_dcache_folio(folio);
+	folio_mark_uptodate(folio);
+	atomic64_inc(&st->stats.pages_alloc);
+	return folio;
+}
+
+/*
+ * ->dirty_folio is filemap_dirty_folio(): PG_dirty and the mapping's
+ * dirty tag, set by ->page_mkwrite and write() under the folio lock, and
+ * by the core for a write that reached the folio without either: a zap
+ * of a dirty PTE, a GUP user done writing (unpin_user_pages_dirty_lock()
+ * from process_vm_writev() and O_DIRECT, folio_mark_dirty_lock() from
+ * /proc/pid/mem and ptrace). No ->read_folio: nothing but this file adds
+ * folios. No ->writepage nor ->writepages: writeback is the store's own
+ * (below), and reclaim keeps dirty folios.
+ */
+const struct address_space_operations vd_store_aops = {
+	.dirty_folio	= filemap_dirty_folio,
+	.migrate_folio	= migrate_folio,
+};
+
+static vm_fault_t vd_store_fault(struct vm_fault *vmf)
+{
+	struct vd_store *st = vmf->vma->vm_private_data;
+	struct address_space *mapping = vd_store_mapping(st);
+	struct folio *folio;
+	bool major;
+
+	filemap_invalidate_lock_shared(mapping);
+	if (vmf->pgoff >= vd_store_nr_pages(st)) {
+		filemap_invalidate_unlock_shared(mapping);
+		atomic64_inc(&st->stats.faults_sigbus);
+		return VM_FAULT_SIGBUS;
+	}
+	folio = vd_store_get_folio(st, vmf->pgoff, true, &major);
+	filemap_invalidate_unlock_shared(mapping);
+	if (IS_ERR(folio))
+		return vmf_error(PTR_ERR(folio));
+	/*
+	 * Nothing truncates under invalidate_lock shared, and we have held
+	 * the folio lock since: belt and braces, as filemap_fault() checks.
+	 */
+	if (unlikely(folio->mapping != mapping)) {
+		folio_unlock(folio);
+		folio_put(folio);
+		return VM_FAULT_NOPAGE;	/* retry */
+	}
+
+	if (!(vmf->flags & FAULT_FLAG_WRITE))
+		atomic64_inc(&st->stats.faults_read);
+	else if (vmf->vma->vm_flags & VM_SHARED)
+		atomic64_inc(&st->stats.faults_write);
+	else
+		atomic64_inc(&st->stats.faults_cow);
+
+	/*
+	 * Locked until the core has installed the PTE, so a shrink that
+	 * removes the folio after we dropped invalidate_lock waits for the
+	 * PTE and then unmaps it.
+	 */
+	vmf->page = folio_file_page(folio, vmf->pgoff);
+	return VM_FAULT_LOCKED | (major ? VM_FAULT_MAJOR : 0);
+}
+
+/*
+ * The first write to a page of a shared mapping since it was mapped or
+ * written back, as filemap_page_mkwrite(): lock the folio, check that it
+ * is still the store's and inside it, mark it dirty, and return it locked
+ * (do_page_mkwrite()): it stays locked until the PTE is writable, so a
+ * writeback, which holds the folio lock while it write-protects and
+ * copies the folio, either sees this write or makes the writer fault
+ * again and mark the folio dirty again.
+ */
+static vm_fault_t vd_store_page_mkwrite(struct vm_fault *vmf)
+{
+	struct vd_store *st = vmf->vma->vm_private_data;
+	struct folio *folio = page_folio(vmf->page);
+
+	folio_lock(folio);
+	if (folio->mapping != vd_store_mapping(st) ||
+	    vmf->pgoff >= vd_store_nr_pages(st)) {
+		/* Truncated since it was mapped: the retry gets SIGBUS. */
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	folio_mark_dirty(folio);
+	folio_wait_stable(folio);
+	atomic64_inc(&st->stats.faults_mkwrite);
+	return VM_FAULT_LOCKED;
+}
+
+/*
+ * ->fault and ->page_mkwrite, traced in one place for every outcome. The
+ * store is looked up only while the event is enabled.
+ */
+static vm_fault_t vd_store_fault_traced(struct vm_fault *vmf)
+{
+	vm_fault_t ret = vd_store_fault(vmf);
+	struct vd_store *st;
+
+	if (trace_vmapdemo_fault_enabled()) {
+		st = vmf->vma->vm_private_data;
+		trace_vmapdemo_fault(st->index, vmf, ret);
+	}
+	return ret;
+}
+
+static vm_fault_t vd_store_page_mkwrite_traced(struct vm_fault *vmf)
+{
+	vm_fault_t ret = vd_store_page_mkwrite(vmf);
+	struct vd_store *st;
+
+	if (trace_vmapdemo_mkwrite_enabled()) {
+		st = vmf->vma->vm_private_data;
+		trace_vmapdemo_mkwrite(st->index, vmf, ret);
+	}
+	return ret;
+}
+
+/*
+ * ->map_pages is the page cache's own: it maps the uptodate folios
+ * already in the cache around a read fault (fault-around), read-only,
+ * without calling ->fault, up to i_size, each under a trylock of its
+ * folio and after checking folio->mapping.
+ */
+static const struct vm_operations_struct vd_store_vm_ops = {
+	.fault		= vd_store_fault_traced,
+	.map_pages	= filemap_map_pages,
+	.page_mkwrite	= vd_store_page_mkwrite_traced,
+};
+
+/*
+ * Like a regular file: any offset and length a regular file accepts, a
+ * mapping may extend past the end and touching
+ * there gets SIGBUS, and mremap() may grow it. No vm_flags are changed,
+ * so 6.12 does not re-merge the new VMA behind our back.
+ */
+int vd_store_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	unsigned long len = vma->vm_end - vma->vm_start;
+
+	/*
+	 * The core lets a char device map any offset; refuse what a regular
+	 * file refuses (file_mmap_ok()), so that every offset of a mapping is
+	 * a valid loff_t.
+	 */
+	if (vma->vm_pgoff > (MAX_LFS_FILESIZE - len) >> PAGE_SHIFT)
+		return -EOVERFLOW;
+	vma->vm_private_data = vd_store_of(file);
+	vma->vm_ops = &vd_store_vm_ops;
+	return 0;
+}
