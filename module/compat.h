@@ -110,21 +110,6 @@ static inline size_t vd_copy_page_from_iter_atomic(struct page *page,
 }
 
 /*
- * Set the page-cache offset of a driver page (pages.c). 6.16 renamed
- * page->index to page->__folio_index ("mm: rename page->index to
- * page->__folio_index"): only the folio's field remains. The pages are
- * order 0, so the folio is the page.
- *
- * A stopgap: these pages are not in a page cache, and faking its fields
- * (folio->mapping and ->index, which process-shared futexes key on) is
- * what the page-cache issue replaces.
- */
-static inline void vd_page_set_index(struct page *page, pgoff_t index)
-{
-	page_folio(page)->index = index;
-}
-
-/*
  * splice(), sendfile() and copy_file_range() as /dev/zero answers them:
  * 6.7 gave /dev/zero copy_splice_read() and a ->splice_write that discards
  * (iter_file_splice_write() through our ->write_iter does the same); before

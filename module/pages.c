@@ -1,28 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pages.c - a sparse array of driver-owned pages, indexed by page offset.
+ * pages.c - a store's backing tier: a sparse array of driver-owned pages,
+ * indexed by page offset.
  *
- * This is the memory behind a /dev/vmapdemo shared object and behind a
- * store's backing tier (the simulated medium, never mapped; the store's
- * cache is page cache, see store.h): an xarray from pgoff to an order-0
- * page on which the array holds one reference. A page is allocated on
- * first use, zero-filled and charged to the memory cgroup of the task that
- * caused the allocation; it is never put in a page cache nor on an LRU.
- *
- * Only a /dev/vmapdemo shared object sets @mapping (the store's backing
- * tier does not). While a page is in an array whose @mapping is set,
- * page->mapping points
- * to that address_space and page->index is the page's offset, as for a
- * page cache page (and as fb_defio does for its pages), although the
- * address_space's own i_pages never holds it. The core needs that to key
- * a process-shared futex on the page: get_futex_key() keys a non-anonymous
- * page on mapping->host and the offset, and fails with EFAULT on a page
- * without a mapping, which makes glibc abort a contended
- * PTHREAD_PROCESS_SHARED mutex. page->mapping is cleared when the page
- * leaves the array, before the array's reference is put, so a page freed
- * later (still pinned then) carries no stale mapping. The inodes are
- * alloc_anon_inode()'s, whose ->dirty_folio is noop_dirty_folio(), as
- * folio_mark_dirty() (zap of a dirty PTE, unpin with dirty) then calls it.
+ * This is the simulated medium behind a store (the store's cache is the
+ * store inode's page cache, see store.h): an xarray from pgoff to an
+ * order-0 page on which the array holds one reference. A page is allocated
+ * on first use, zero-filled and charged to the memory cgroup of the task
+ * that caused the allocation. The pages are never mapped, never in a page
+ * cache nor on an LRU, and no field of their struct page is set here.
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -31,8 +17,8 @@
 #include "vmapdemo.h"
 
 /*
- * GFP_HIGHUSER, not _MOVABLE: these pages are mapped from a driver and cannot
- * be migrated. __GFP_ZERO costs nothing extra where init_on_alloc is on
+ * GFP_HIGHUSER, not _MOVABLE: nothing can migrate these pages (no mapping,
+ * no aops). __GFP_ZERO costs nothing extra where init_on_alloc is on
  * (Debian's default): the page is zeroed once either way.
  */
 #define VD_PAGES_GFP	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT)
@@ -41,7 +27,6 @@ void vd_pages_init(struct vd_pages *pa)
 {
 	xa_init(&pa->xa);
 	atomic_long_set(&pa->nr, 0);
-	pa->mapping = NULL;
 }
 
 /**
@@ -61,37 +46,6 @@ struct page *vd_pages_lookup(struct vd_pages *pa, pgoff_t index)
 		get_page(page);
 	xa_unlock(&pa->xa);
 	return page;
-}
-
-/**
- * vd_pages_lookup_run() - the resident pages from @index on, with references
- * @pa: the array
- * @index: first page offset
- * @pages: filled with up to @max pages, each with a reference
- * @max: most pages wanted
- *
- * One walk of the array under one lock, stopping at the first hole.
- *
- * Return: the number of pages in @pages, from @index on without a gap.
- */
-unsigned int vd_pages_lookup_run(struct vd_pages *pa, pgoff_t index,
-				 struct page **pages, unsigned int max)
-{
-	XA_STATE(xas, &pa->xa, index);
-	unsigned int n = 0;
-	struct page *page;
-
-	if (!max)
-		return 0;
-	xas_lock(&xas);
-	xas_for_each(&xas, page, index + max - 1) {
-		if (xas.xa_index != index + n)
-			break;
-		get_page(page);
-		pages[n++] = page;
-	}
-	xas_unlock(&xas);
-	return n;
 }
 
 /**
@@ -121,33 +75,6 @@ struct page *vd_pages_get(struct vd_pages *pa, pgoff_t index, bool *allocated)
 	return found;
 }
 
-/*
- * vd_pages_remove_range() for an array whose pages carry page->mapping:
- * each page leaves under its page lock, which is what the rmap walk and
- * folio_mark_dirty() (set_page_dirty_lock(), an unpin with dirty) hold
- * while they follow page->mapping into the inode's aops; a page pinned
- * past the array's end then finds no mapping instead of a stale one.
- */
-static unsigned long vd_pages_remove_range_locked(struct vd_pages *pa,
-						  pgoff_t first, pgoff_t last)
-{
-	unsigned long n = 0;
-	pgoff_t index = first;
-	struct page *page;
-
-	while ((page = vd_pages_find(pa, &index, last, XA_PRESENT))) {
-		lock_page(page);
-		n += vd_pages_remove_page(pa, index, page);
-		unlock_page(page);
-		put_page(page);
-		if (index == last)
-			break;
-		index++;
-		cond_resched();
-	}
-	return n;
-}
-
 /**
  * vd_pages_remove_range() - drop the array's pages in [@first, @last]
  * @pa: the array
@@ -157,7 +84,7 @@ static unsigned long vd_pages_remove_range_locked(struct vd_pages *pa,
  * A page still mapped or pinned elsewhere lives on until its last reference
  * goes; the array forgets it now.
  *
- * Context: may sleep (on page locks, for an array with a @mapping).
+ * Context: may sleep.
  * Return: the number of pages removed.
  */
 unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
@@ -167,8 +94,6 @@ unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
 	unsigned long n = 0;
 	struct page *page;
 
-	if (pa->mapping)
-		return vd_pages_remove_range_locked(pa, first, last);
 	xas_lock(&xas);
 	xas_for_each(&xas, page, last) {
 		xas_store(&xas, NULL);
@@ -233,16 +158,12 @@ struct page *vd_pages_insert(struct vd_pages *pa, pgoff_t index,
 {
 	struct page *old;
 
-	/* Before anyone can find the page: see the top of the file. */
-	vd_page_set_index(page, index);
-	WRITE_ONCE(page->mapping, pa->mapping);
 	xa_lock(&pa->xa);
 	old = __xa_cmpxchg(&pa->xa, index, NULL, page, GFP_KERNEL_ACCOUNT);
 	if (unlikely(old)) {
 		if (!xa_is_err(old))
 			get_page(old);
 		xa_unlock(&pa->xa);
-		WRITE_ONCE(page->mapping, NULL);
 		put_page(page);
 		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
 	}
@@ -276,7 +197,6 @@ bool vd_pages_remove_page(struct vd_pages *pa, pgoff_t index,
 	xas_unlock(&xas);
 	if (removed) {
 		atomic_long_dec(&pa->nr);
-		WRITE_ONCE(page->mapping, NULL);
 		put_page(page);
 	}
 	return removed;

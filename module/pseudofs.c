@@ -2,21 +2,16 @@
 /*
  * pseudofs.c - vmapdemo's internal pseudo filesystem.
  *
- * Two things need inodes that are not the device node's:
- *  - every MAP_SHARED mmap of /dev/vmapdemo creates a new object, and gets a
- *    file of its own for it (as shmem_zero_setup() does for /dev/zero), so
- *    that the VMA can never merge with a VMA of another mmap call and
- *    /proc/pid/maps shows "/dev/vmapdemo (deleted)" like "/dev/zero
- *    (deleted)";
- *  - every store has one address_space shared by all its opens, so that
- *    unmap_mapping_range() reaches every mapping of it (the DRM and /dev/mem
- *    pattern).
+ * Every store has one address_space shared by all its opens (its page
+ * cache, written back to the store's backing tier), so that
+ * unmap_mapping_range() and the rmap reach every mapping of it (the DRM
+ * and /dev/mem pattern): its inode lives here. (/dev/vmapdemo's shared
+ * objects are shmem files, as /dev/zero's are: see zero.c.)
  *
  * The mount lives from module init to module exit. The filesystem type has
  * no owner on purpose: a superblock pins its type's owner, and with
  * THIS_MODULE here the module could never be unloaded. Nothing can outlive
- * the mount: every file created here pins the module through its fops
- * (vd_fs_new_file()), and the stores' inodes are put before kern_unmount().
+ * the mount: the stores' inodes are put before kern_unmount().
  */
 #include <linux/fs.h>
 #include <linux/fs_context.h>
@@ -63,31 +58,4 @@ void vd_fs_exit(void)
 struct inode *vd_fs_new_inode(void)
 {
 	return alloc_anon_inode(vd_mnt->mnt_sb);
-}
-
-/**
- * vd_fs_new_file() - a file on @inode, named @name in /proc/pid/maps
- * @inode: the inode; on success the file owns the caller's reference
- * @name: shown as "/@name (deleted)"
- * @flags: O_RDONLY, O_WRONLY or O_RDWR
- * @fops: its file operations; their owner is pinned for the file's life
- * @priv: stored in file->private_data
- *
- * Context: the caller already holds a reference on @fops->owner.
- * Return: the file, or an ERR_PTR() (then the caller still owns @inode).
- */
-struct file *vd_fs_new_file(struct inode *inode, const char *name, int flags,
-			    const struct file_operations *fops, void *priv)
-{
-	struct file *file;
-
-	/* __fput() drops this with fops_put() after ->release. */
-	__module_get(fops->owner);
-	file = alloc_file_pseudo(inode, vd_mnt, name, flags, fops);
-	if (IS_ERR(file)) {
-		module_put(fops->owner);
-		return file;
-	}
-	file->private_data = priv;
-	return file;
 }

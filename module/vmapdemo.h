@@ -19,19 +19,14 @@
  * @xa: page offset -> struct page; the array holds one reference on each
  *	page. Its xa_lock protects lookups against removal.
  * @nr: pages currently in @xa
- * @mapping: the address_space of the inode the pages are mapped through,
- *	or NULL if they are never mapped; set before the first page goes in
  */
 struct vd_pages {
 	struct xarray xa;
 	atomic_long_t nr;
-	struct address_space *mapping;
 };
 
 void vd_pages_init(struct vd_pages *pa);
 struct page *vd_pages_lookup(struct vd_pages *pa, pgoff_t index);
-unsigned int vd_pages_lookup_run(struct vd_pages *pa, pgoff_t index,
-				 struct page **pages, unsigned int max);
 struct page *vd_pages_get(struct vd_pages *pa, pgoff_t index, bool *allocated);
 unsigned long vd_pages_remove_range(struct vd_pages *pa, pgoff_t first,
 				    pgoff_t last);
@@ -78,8 +73,6 @@ int vd_ioctl_arg_out(void __user *uarg, u32 usize, const void *karg,
 int vd_fs_init(void);
 void vd_fs_exit(void);
 struct inode *vd_fs_new_inode(void);
-struct file *vd_fs_new_file(struct inode *inode, const char *name, int flags,
-			    const struct file_operations *fops, void *priv);
 
 /* store.c */
 int vd_store_init(void);
