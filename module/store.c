@@ -670,7 +670,11 @@ static const struct file_operations vd_store_fops = {
 	.read_iter	= vd_store_read_iter,
 	.write_iter	= vd_store_write_iter,
 	.llseek		= vd_store_llseek,
+#ifdef VD_HAVE_MMAP_PREPARE
+	.mmap_prepare	= vd_store_mmap_prepare,
+#else
 	.mmap		= vd_store_mmap,
+#endif
 	.fsync		= vd_store_fsync,
 	.unlocked_ioctl	= vd_store_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

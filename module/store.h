@@ -261,7 +261,11 @@ unsigned int vd_store_writeback_age(void);
 extern const struct address_space_operations vd_store_aops;
 struct folio *vd_store_get_folio(struct vd_store *st, pgoff_t index,
 				 bool create, bool *major);
+#ifdef VD_HAVE_MMAP_PREPARE
+int vd_store_mmap_prepare(struct vm_area_desc *desc);
+#else
 int vd_store_mmap(struct file *file, struct vm_area_struct *vma);
+#endif
 
 /* store_writeback.c */
 int vd_store_sync(struct vd_store *st, struct vd_store_file *sf,

@@ -188,21 +188,39 @@ static const struct vm_operations_struct vd_store_vm_ops = {
 /*
  * Like a regular file: any offset and length a regular file accepts, a
  * mapping may extend past the end and touching
- * there gets SIGBUS, and mremap() may grow it. No vm_flags are changed,
+ * there gets SIGBUS, and mremap() may grow it. No VMA flags are changed,
  * so 6.12 does not re-merge the new VMA behind our back.
+ *
+ * The core lets a char device map any offset; refuse what a regular file
+ * refuses (file_mmap_ok()), so that every offset of a mapping is a valid
+ * loff_t.
  */
+static bool vd_store_mmap_ok(pgoff_t pgoff, unsigned long len)
+{
+	return pgoff <= (MAX_LFS_FILESIZE - len) >> PAGE_SHIFT;
+}
+
+#ifdef VD_HAVE_MMAP_PREPARE
+/*
+ * ->mmap_prepare on 7.x: it only chooses, so nothing needs undoing if the
+ * mapping fails or merges later; the store lives as long as the module,
+ * and the device file pins the module for as long as the VMA holds it.
+ */
+int vd_store_mmap_prepare(struct vm_area_desc *desc)
+{
+	if (!vd_store_mmap_ok(desc->pgoff, desc->end - desc->start))
+		return -EOVERFLOW;
+	desc->private_data = vd_store_of(desc->file);
+	desc->vm_ops = &vd_store_vm_ops;
+	return 0;
+}
+#else
 int vd_store_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	unsigned long len = vma->vm_end - vma->vm_start;
-
-	/*
-	 * The core lets a char device map any offset; refuse what a regular
-	 * file refuses (file_mmap_ok()), so that every offset of a mapping is
-	 * a valid loff_t.
-	 */
-	if (vma->vm_pgoff > (MAX_LFS_FILESIZE - len) >> PAGE_SHIFT)
+	if (!vd_store_mmap_ok(vma->vm_pgoff, vma->vm_end - vma->vm_start))
 		return -EOVERFLOW;
 	vma->vm_private_data = vd_store_of(file);
 	vma->vm_ops = &vd_store_vm_ops;
 	return 0;
 }
+#endif
