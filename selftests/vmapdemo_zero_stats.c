@@ -984,7 +984,8 @@ static const char *const mem_paths[] = { "/dev/zero", VMAPDEMO_PATH };
  * Strict overcommit (vm.overcommit_memory=2): a shared mapping takes the
  * commit charge /dev/zero's takes, for its whole size, MAP_NORESERVE or
  * not (strict mode ignores it), and one past the limit is refused alike.
- * Run in a child so that the policy is put back whatever fails.
+ * Run in a child, as an unprivileged user, so that the policy is put back
+ * whatever fails.
  */
 static int strict_child(long long *delta, int *ok_err, int *big_err,
 			int *nores_err)
@@ -1041,7 +1042,11 @@ TEST(shared_commit_charge_matches_dev_zero)
 	ASSERT_NE(MAP_FAILED, r);
 	pid = fork();
 	if (pid == 0) {
-		r->ret = strict_child(r->delta, r->ok, r->big, r->nores);
+		/* As an unprivileged user: the nodes are 0666. */
+		if (setgid(65534) || setuid(65534))
+			r->ret = -2;
+		else
+			r->ret = strict_child(r->delta, r->ok, r->big, r->nores);
 		_exit(0);
 	}
 	EXPECT_EQ(0, vd_wait(pid));
