@@ -339,9 +339,11 @@ TEST(object_follows_vmas)
 		counts[i][4] = vmas_of(p, 8 * ps);
 		ASSERT_EQ(0, munmap(p, 8 * ps));
 	}
-	for (j = 0; j < 5; j++)
-		EXPECT_EQ(counts[0][j], counts[1][j])
-			TH_LOG("step %d: /dev/zero %d VMAs, vmapdemo %d", j, counts[0][j], counts[1][j]);
+	for (j = 0; j < 5; j++) {
+		int z = counts[0][j], v = counts[1][j];
+
+		EXPECT_EQ(z, v) TH_LOG("step %d: /dev/zero %d VMAs, vmapdemo %d", j, z, v);
+	}
 	EXPECT_EQ(1, counts[1][2]);
 	EXPECT_EQ(3, counts[1][1]);
 }
