@@ -286,12 +286,17 @@ static int vd_zobj_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* MADV_REMOVE punches a hole in the object, as in /dev/zero's. */
+/*
+ * MADV_REMOVE punches a hole in the object, as in /dev/zero's. shmem has
+ * no ->fallocate without CONFIG_TMPFS: then neither does the object.
+ */
 static long vd_zobj_fallocate(struct file *file, int mode, loff_t offset,
 			      loff_t len)
 {
 	struct vd_zobj *obj = file->private_data;
 
+	if (!obj->shmem_fallocate)
+		return -EOPNOTSUPP;
 	return obj->shmem_fallocate(file, mode, offset, len);
 }
 
