@@ -74,7 +74,8 @@ static inline struct folio *vd_filemap_lock_folio(struct address_space *mapping,
 }
 
 /*
- * Map the kernel's zero page at @addr of a VM_MIXEDMAP @vma.
+ * Map the kernel's zero page at @addr of @vma: a copy-on-write VMA, which
+ * vm_mixed_ok() allows the zero pfn in without VM_MIXEDMAP.
  * 6.17 dropped pfn_t ("mm: remove callers of pfn_t functionality", and
  * <linux/pfn_t.h> with it): vmf_insert_mixed() takes a plain pfn. 7.x also
  * renamed my_zero_pfn() to zero_pfn(); ZERO_PAGE() is the same page on all.

@@ -263,7 +263,7 @@ static inline int vd_futex_across_fork(int *word)
 
 /*
  * Compare what the module holds now with a baseline taken before a test:
- * objects, mappings and pages must be back where they were once every
+ * objects and pages must be back where they were once every
  * process of the test has exited (or below: something an earlier test
  * held may have gone meanwhile). Prints a KTAP diagnostic per counter
  * that grew and returns how many grew (0: nothing leaked).
@@ -277,12 +277,6 @@ static inline int vd_stats_leaks(const struct vmapdemo_stats *before,
 		printf("# leak: objects_live %llu -> %llu\n",
 		       (unsigned long long)before->objects_live,
 		       (unsigned long long)after->objects_live);
-		bad++;
-	}
-	if (after->mappings_live > before->mappings_live) {
-		printf("# leak: mappings_live %llu -> %llu\n",
-		       (unsigned long long)before->mappings_live,
-		       (unsigned long long)after->mappings_live);
 		bad++;
 	}
 	if (vd_live_pages(after) > vd_live_pages(before)) {
@@ -309,7 +303,6 @@ static inline int vd_stats_settled(const struct vmapdemo_stats *before,
 		if (vd_stats(after))
 			return -1;
 		if (after->objects_live <= before->objects_live &&
-		    after->mappings_live <= before->mappings_live &&
 		    vd_live_pages(after) <= vd_live_pages(before))
 			break;
 		usleep(100 * 1000);
