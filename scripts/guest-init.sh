@@ -145,12 +145,16 @@ finish() {
 		# stack of a page still allocated prints as a bare address
 		# (%pS finds no symbol): a page the module allocated and never
 		# freed. Slab pages are left out (a slab keeps its page after
-		# the module's objects in it are freed; kmemleak covers those).
+		# the module's objects in it are freed; kmemleak covers those),
+		# and so are the stack depot's pools: kmemleak and page_owner
+		# store allocation stacks there, a pool page is taken by
+		# whatever allocation needs one next (a shmem xarray node under
+		# the module's ->fault, say) and is never freed, by design.
 		# Read in 4 KiB blocks: page_owner returns ENOMEM to a read
 		# whose buffer it cannot kmalloc, as awk's would be.
 		dd if=/sys/kernel/debug/page_owner bs=4096 2>/dev/null |
 		awk 'BEGIN { RS = ""; n = 0 }
-		     /\n 0x[0-9a-f]+(\n|$)/ && !/(new_slab|allocate_slab)/ {
+		     /\n 0x[0-9a-f]+(\n|$)/ && !/(new_slab|allocate_slab|stack_depot_save)/ {
 			n++; if (n <= 5) print "page_owner: " $0
 		     }
 		     END { print "VMAPDEMO: page_owner leaked=" n }'
