@@ -90,20 +90,6 @@ static int mod_restore(void)
 	return mod_load("");
 }
 
-static int store_info(int fd, struct vmapdemo_store_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	return ioctl(fd, VMAPDEMO_STORE_IOC_GET_INFO, info);
-}
-
-static int store_resize(int fd, unsigned long long size)
-{
-	struct vmapdemo_store_resize rs = { .size = sizeof(rs), .new_size = size };
-
-	return ioctl(fd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs);
-}
-
 static int store_crash(int fd)
 {
 	struct vmapdemo_store_crash cr = { .size = sizeof(cr) };
@@ -175,7 +161,7 @@ TEST(nr_stores_16_independent)
 
 		fd[i] = open(STORE(i), O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, fd[i]) TH_LOG("%s: %s", STORE(i), strerror(errno));
-		ASSERT_EQ(0, store_info(fd[i], &info));
+		ASSERT_EQ(0, vd_store_info(fd[i], &info));
 		EXPECT_EQ(i, info.index);
 		EXPECT_EQ(16ULL << 20, info.store_size);
 		EXPECT_EQ(0, info.resident_pages) TH_LOG("store %d not empty at load", i);
@@ -184,7 +170,7 @@ TEST(nr_stores_16_independent)
 	}
 	/* Each store holds its own byte, and only that page. */
 	for (i = 0; i < VMAPDEMO_STORE_MAX_NR; i++) {
-		ASSERT_EQ(0, store_info(fd[i], &info));
+		ASSERT_EQ(0, vd_store_info(fd[i], &info));
 		EXPECT_EQ(1, info.resident_pages) TH_LOG("store %d", i);
 		EXPECT_EQ(1, info.dirty_pages) TH_LOG("store %d", i);
 		EXPECT_EQ(1, info.writes) TH_LOG("store %d", i);
@@ -197,7 +183,7 @@ TEST(nr_stores_16_independent)
 		}
 	}
 	/* A resize, a crash and a mapping of one store touch no other. */
-	ASSERT_EQ(0, store_resize(fd[5], ps));
+	ASSERT_EQ(0, vd_store_resize(fd[5], ps));
 	ASSERT_EQ(0, store_crash(fd[7]));
 	m15 = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd[15], 0);
 	ASSERT_NE(MAP_FAILED, m15);
@@ -205,7 +191,7 @@ TEST(nr_stores_16_independent)
 	for (i = 0; i < VMAPDEMO_STORE_MAX_NR; i++) {
 		unsigned char b = 0xff;
 
-		ASSERT_EQ(0, store_info(fd[i], &info));
+		ASSERT_EQ(0, vd_store_info(fd[i], &info));
 		EXPECT_EQ(i == 5 ? (unsigned long long)ps : 16ULL << 20, info.store_size)
 			TH_LOG("store %d", i);
 		EXPECT_EQ(i == 7, info.crashes) TH_LOG("store %d", i);
@@ -257,11 +243,11 @@ TEST(store_size_equal_to_max)
 	EXPECT_NE(0, access(STORE(1), F_OK));
 	fd = open(STORE(0), O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, store_info(fd, &info));
+	ASSERT_EQ(0, vd_store_info(fd, &info));
 	EXPECT_EQ(1048576, info.store_size);
 	EXPECT_EQ(1048576, info.max_size);
 	errno = 0;
-	EXPECT_EQ(-1, store_resize(fd, 1048577));
+	EXPECT_EQ(-1, vd_store_resize(fd, 1048577));
 	EXPECT_EQ(EFBIG, errno);
 	errno = 0;
 	EXPECT_EQ(-1, pwrite(fd, "x", 1, 1048576));

@@ -31,20 +31,6 @@
 
 static long ps;
 
-static int store_info(int fd, struct vmapdemo_store_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	return ioctl(fd, VMAPDEMO_STORE_IOC_GET_INFO, info);
-}
-
-static int store_resize(int fd, unsigned long long size)
-{
-	struct vmapdemo_store_resize rs = { .size = sizeof(rs), .new_size = size };
-
-	return ioctl(fd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs);
-}
-
 static int store_sync(int fd, unsigned int flags, unsigned long long off,
 		      unsigned long long len, struct vmapdemo_store_sync *out)
 {
@@ -132,13 +118,13 @@ FIXTURE_SETUP(msync)
 	self->fd = open(STORE0, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	/* Shrinking to 0 empties the cache and the backing store. */
-	ASSERT_EQ(0, store_resize(self->fd, 0));
-	ASSERT_EQ(0, store_resize(self->fd, TEST_SIZE));
+	ASSERT_EQ(0, vd_store_resize(self->fd, 0));
+	ASSERT_EQ(0, vd_store_resize(self->fd, TEST_SIZE));
 	/* A crash of an earlier test must not make our first sync fail. */
 	close(self->fd);
 	self->fd = open(STORE0, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, store_info(self->fd, &self->base));
+	ASSERT_EQ(0, vd_store_info(self->fd, &self->base));
 }
 
 /* A counter's growth since the test started. */
@@ -158,12 +144,12 @@ TEST_F(msync, write_crash_old)
 	struct vmapdemo_store_info info;
 
 	ASSERT_EQ(3, pwrite(self->fd, "new", 3, ps + 1));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(1, info.dirty_pages);
 	EXPECT_EQ(0, info.backing_pages);
 	EXPECT_EQ(1, store_crash(self->fd));
 	EXPECT_EQ(0, page_byte(self->fd, ps + 1));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(0, info.dirty_pages);
 	EXPECT_EQ(1, DELTA(info, crash_dropped));
 	EXPECT_EQ(1, DELTA(info, crashes));
@@ -181,14 +167,14 @@ TEST_F(msync, write_sync_crash_new)
 	ASSERT_EQ(3, pwrite(self->fd, "new", 3, ps + 1));
 	ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_SYNC, 0, 0, &sy));
 	EXPECT_EQ(1, sy.pages_written);
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(0, info.dirty_pages);
 	EXPECT_EQ(1, info.backing_pages);
 	EXPECT_EQ(info.sync_gen, sy.sync_gen);
 	EXPECT_EQ(0, store_crash(self->fd));
 	ASSERT_EQ(3, pread(self->fd, rd, 3, ps + 1));
 	EXPECT_EQ(0, memcmp(rd, "new", 3));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(1, DELTA(info, faults_major));	/* read in from the medium */
 }
 
@@ -461,7 +447,7 @@ TEST_F(msync, past_eof_never_reaches_medium)
 	char *p, rd[16], zero[16] = { 0 };
 	int afd;
 
-	ASSERT_EQ(0, store_resize(self->fd, ps + 100));
+	ASSERT_EQ(0, vd_store_resize(self->fd, ps + 100));
 	p = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 'a';
@@ -476,7 +462,7 @@ TEST_F(msync, past_eof_never_reaches_medium)
 	EXPECT_EQ('a', page_byte(self->fd, 0));
 	ASSERT_EQ(4, pread(self->fd, rd, 4, ps + 100));
 	EXPECT_EQ(0, memcmp(rd, zero, 4));
-	ASSERT_EQ(0, store_resize(self->fd, 2 * ps));
+	ASSERT_EQ(0, vd_store_resize(self->fd, 2 * ps));
 	ASSERT_EQ(16, pread(self->fd, rd, 16, ps + 100));
 	EXPECT_EQ(0, memcmp(rd, zero, 16));
 }
@@ -488,13 +474,13 @@ TEST_F(msync, msync_ms_sync_writes_back)
 	struct vmapdemo_store_info a, b;
 
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, store_info(self->fd, &a));
+	ASSERT_EQ(0, vd_store_info(self->fd, &a));
 	p[0] = 1;
 	p[2 * ps] = 2;
 	p[3 * ps] = 3;
 	/* Only the first three pages: page 3 stays dirty. */
 	ASSERT_EQ(0, msync(p, 3 * ps, MS_SYNC));
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(2, b.pages_written - a.pages_written);
 	EXPECT_EQ(1, b.syncs - a.syncs);
 	EXPECT_EQ(1, b.dirty_pages);
@@ -514,7 +500,7 @@ TEST_F(msync, fsync_fdatasync_write_back)
 	ASSERT_EQ(0, fsync(self->fd));
 	ASSERT_EQ(1, pwrite(self->fd, "d", 1, 5 * ps));
 	ASSERT_EQ(0, fdatasync(self->fd));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(0, info.dirty_pages);
 	EXPECT_EQ(2, DELTA(info, pages_written));
 	EXPECT_EQ(2, DELTA(info, syncs));
@@ -535,11 +521,11 @@ TEST_F(msync, writeback_rearms_write_tracking)
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 1;
 	ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_SYNC, 0, 0, NULL));
-	ASSERT_EQ(0, store_info(self->fd, &a));
+	ASSERT_EQ(0, vd_store_info(self->fd, &a));
 	EXPECT_EQ(0, a.dirty_pages);
 	p[1] = 2;
 	p[2] = 3;	/* writable now: no second fault */
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(1, b.faults_mkwrite - a.faults_mkwrite);
 	EXPECT_EQ(1, b.dirty_pages);
 	EXPECT_EQ(0, b.faults_read - a.faults_read);	/* still mapped */
@@ -594,7 +580,7 @@ static int wait_written(int fd, const struct vmapdemo_store_info *base,
 	double t0 = now_s();
 
 	do {
-		if (store_info(fd, info))
+		if (vd_store_info(fd, info))
 			return -1;
 		if (info->pages_written - base->pages_written >= 1)
 			break;
@@ -616,7 +602,7 @@ TEST_F(msync, async_completes)
 	 * after its copy (dirty_pages drops before it), so wait for that.
 	 */
 	ASSERT_EQ(0, wait_written(self->fd, &self->base, &info));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(1, info.dirty_pages);		/* page 7 was not in the range */
 	EXPECT_EQ(1, DELTA(info, pages_written));
 	EXPECT_EQ(1, store_crash(self->fd));
@@ -636,7 +622,7 @@ TEST_F(msync, background_writeback)
 	ASSERT_EQ(0, wait_written(self->fd, &self->base, &info));
 	/* Runs the worker a last time and waits for it. */
 	ASSERT_EQ(0, set_age("0"));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(0, info.dirty_pages);
 	EXPECT_EQ(1, DELTA(info, pages_written));
 	EXPECT_EQ(0, DELTA(info, syncs));	/* no sync did it */
@@ -658,7 +644,7 @@ TEST_F(msync, no_background_when_off)
 	ASSERT_EQ(1, pwrite(self->fd, "z", 1, 0));
 	/* 20 times the 50 ms age at which background_writeback gets one. */
 	usleep(1000000);
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(1, info.dirty_pages);
 	EXPECT_EQ(0, DELTA(info, pages_written));
 	/* Then on: the same dirty page is written back (the path works). */
@@ -681,18 +667,18 @@ TEST_F(msync, invalidate_refaults_from_medium)
 	s[0] = 'i';
 	EXPECT_EQ('i', p[0]);
 	ASSERT_EQ(1, pwrite(self->fd, "j", 1, ps));	/* a store change */
-	ASSERT_EQ(0, store_info(self->fd, &a));
+	ASSERT_EQ(0, vd_store_info(self->fd, &a));
 	EXPECT_EQ(2, a.resident_pages);
 	ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_INVALIDATE, 0, 0, &sy));
 	EXPECT_EQ(2, sy.pages_written);
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(0, b.resident_pages);
 	EXPECT_EQ(2, b.pages_invalidated - a.pages_invalidated);
 	/* Both mappings refault from the backing store and see the change. */
 	EXPECT_EQ('j', p[ps]);
 	EXPECT_EQ('j', s[ps]);
 	EXPECT_EQ('i', s[0]);
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(2, b.faults_major - a.faults_major);
 	munmap(s, 4 * ps);
 	munmap(p, 4 * ps);
@@ -712,13 +698,13 @@ TEST_F(msync, invalidate_mlocked_ebusy)
 	errno = 0;
 	EXPECT_EQ(-1, store_sync(self->fd, VMAPDEMO_STORE_SYNC_INVALIDATE, 0, 0, NULL));
 	EXPECT_EQ(EBUSY, errno);
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(2, info.dirty_pages);			/* nothing written back */
 	/* The other page alone is fine. */
 	EXPECT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_INVALIDATE, ps, ps, NULL));
 	ASSERT_EQ(0, munlock(s, ps));
 	EXPECT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_INVALIDATE, 0, 0, NULL));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(0, info.resident_pages);
 	EXPECT_EQ(1, s[0]);
 	EXPECT_EQ(2, s[ps]);
@@ -758,7 +744,7 @@ TEST_F(msync, sync_bad_args)
 	ASSERT_EQ(4, pwrite(self->fd, "dirt", 4, 0));
 	ASSERT_EQ(4, pwrite(self->fd, "dirt", 4, TEST_SIZE - 4));
 	before = content_sum(self->fd, TEST_SIZE);
-	ASSERT_EQ(0, store_info(self->fd, &a));
+	ASSERT_EQ(0, vd_store_info(self->fd, &a));
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, store_sync(self->fd, c[i].flags, c[i].off, c[i].len, NULL))
@@ -794,7 +780,7 @@ TEST_F(msync, sync_bad_args)
 	EXPECT_EQ(-1, msync(p + 1, ps, MS_SYNC));
 	EXPECT_EQ(EINVAL, errno);
 	munmap(p, ps);
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(a.pages_written, b.pages_written);
 	EXPECT_EQ(2, b.dirty_pages);
 	EXPECT_EQ(a.syncs, b.syncs);
@@ -829,7 +815,7 @@ TEST_F(msync, crash_bad_args)
 	EXPECT_EQ(-1, store_crash(fd));
 	EXPECT_EQ(EBADF, errno);
 	close(fd);
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(0, DELTA(info, crashes));
 	EXPECT_EQ(1, info.dirty_pages);
 	EXPECT_EQ('k', page_byte(self->fd, 0));
@@ -899,7 +885,7 @@ TEST_F(msync, last_close_counts_dirty)
 	self->fd = -1;
 	fd = open(STORE0, O_RDWR);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, store_info(fd, &info));
+	ASSERT_EQ(0, vd_store_info(fd, &info));
 	EXPECT_EQ(3, info.dirty_at_last_close);
 	EXPECT_EQ(3, info.dirty_pages);
 	EXPECT_EQ(0, DELTA(info, pages_written));
@@ -915,8 +901,8 @@ TEST_F(msync, shrink_reaches_medium)
 	memset(buf, 0x5a, sizeof(buf));
 	ASSERT_EQ((ssize_t)sizeof(buf), pwrite(self->fd, buf, sizeof(buf), 0));
 	ASSERT_EQ(0, fsync(self->fd));
-	ASSERT_EQ(0, store_resize(self->fd, 100));
-	ASSERT_EQ(0, store_resize(self->fd, TEST_SIZE));
+	ASSERT_EQ(0, vd_store_resize(self->fd, 100));
+	ASSERT_EQ(0, vd_store_resize(self->fd, TEST_SIZE));
 	EXPECT_EQ(0, store_crash(self->fd));
 	EXPECT_EQ(0x5a, page_byte(self->fd, 99));
 	EXPECT_EQ(0, page_byte(self->fd, 100));
@@ -961,7 +947,7 @@ TEST_F(msync, io_uring_fixed_buffer_refused)
 	EXPECT_TRUE(errno == EFAULT || errno == EOPNOTSUPP) TH_LOG("errno %d", errno);
 	/* Nothing stayed pinned: the page can be invalidated. */
 	EXPECT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_INVALIDATE, 0, 0, NULL));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(0, info.resident_pages);
 	EXPECT_EQ('u', s[0]);
 	close(ring);
@@ -986,8 +972,8 @@ TEST_F(msync, sync_cost_figure)
 
 	for (i = 0; i < 2; i++) {
 		for (k = 0; k < 2; k++) {
-			ASSERT_EQ(0, store_resize(self->fd, 0));
-			ASSERT_EQ(0, store_resize(self->fd, sizes[i]));
+			ASSERT_EQ(0, vd_store_resize(self->fd, 0));
+			ASSERT_EQ(0, vd_store_resize(self->fd, sizes[i]));
 			for (round = 0; round < 2; round++) {
 				for (j = 0; j < counts[k]; j++)
 					ASSERT_EQ(1, pwrite(self->fd, &c, 1,
@@ -1005,8 +991,8 @@ TEST_F(msync, sync_cost_figure)
 			       (now_s() - t0) * 1e6);
 		}
 	}
-	ASSERT_EQ(0, store_resize(self->fd, 0));
-	ASSERT_EQ(0, store_resize(self->fd, TEST_SIZE));
+	ASSERT_EQ(0, vd_store_resize(self->fd, 0));
+	ASSERT_EQ(0, vd_store_resize(self->fd, TEST_SIZE));
 }
 
 /*

@@ -40,20 +40,6 @@ FIXTURE(pin) {
 	char *s;
 };
 
-static int store_info(int fd, struct vmapdemo_store_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	return ioctl(fd, VMAPDEMO_STORE_IOC_GET_INFO, info);
-}
-
-static int store_resize(int fd, unsigned long long size)
-{
-	struct vmapdemo_store_resize rs = { .size = sizeof(rs), .new_size = size };
-
-	return ioctl(fd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs);
-}
-
 static int store_sync(int fd, unsigned int flags, unsigned long long off,
 		      unsigned long long len)
 {
@@ -83,10 +69,10 @@ FIXTURE_SETUP(pin)
 	if (self->fd < 0 && errno == ENOENT)
 		SKIP(return, STORE0 " missing: load vmapdemo.ko");
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	self->size0 = info.store_size;
-	ASSERT_EQ(0, store_resize(self->fd, 0));
-	ASSERT_EQ(0, store_resize(self->fd, self->size0));
+	ASSERT_EQ(0, vd_store_resize(self->fd, 0));
+	ASSERT_EQ(0, vd_store_resize(self->fd, self->size0));
 	self->s = mmap(NULL, NPAGES * self->ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, self->s);
 	for (i = 0; i < NPAGES; i++)
@@ -127,7 +113,7 @@ static void invalidate_pinned(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, got);
 	ASSERT_EQ(0, vd_pin_longterm(self->gfd, self->s + ps, ps, flags))
 		TH_LOG("R/O long-term pin of a shared store mapping refused");
-	ASSERT_EQ(0, store_info(self->fd, &a));
+	ASSERT_EQ(0, vd_store_info(self->fd, &a));
 	EXPECT_EQ(NPAGES, a.dirty_pages);
 	errno = 0;
 	EXPECT_EQ(-1, store_sync(self->fd, inval, 0, 0));
@@ -135,7 +121,7 @@ static void invalidate_pinned(struct __test_metadata *_metadata,
 	EXPECT_EQ(-1, store_sync(self->fd, inval, ps, ps));
 	EXPECT_EQ(EBUSY, errno);
 	/* Nothing was done: no page written back nor dropped. */
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(a.pages_written, b.pages_written);
 	EXPECT_EQ(a.pages_invalidated, b.pages_invalidated);
 	EXPECT_EQ(a.syncs, b.syncs);
@@ -148,7 +134,7 @@ static void invalidate_pinned(struct __test_metadata *_metadata,
 	/* The pages around it invalidate. */
 	EXPECT_EQ(0, store_sync(self->fd, inval, 0, ps));
 	EXPECT_EQ(0, store_sync(self->fd, inval, 2 * ps, 2 * ps));
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(3, b.pages_invalidated - a.pages_invalidated);
 	/* The pin still sees what the mapping writes, the store too. */
 	self->s[ps] = 'B';
@@ -157,7 +143,7 @@ static void invalidate_pinned(struct __test_metadata *_metadata,
 	/* Unpinned, the whole range invalidates and refaults intact. */
 	ASSERT_EQ(0, vd_pin_stop(self->gfd));
 	EXPECT_EQ(0, store_sync(self->fd, inval, 0, 0));
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(0, b.resident_pages);
 	EXPECT_EQ(0, b.dirty_pages);
 	EXPECT_EQ('B', self->s[ps]);
@@ -184,14 +170,14 @@ TEST_F(pin, sync_keeps_pinned_page_dirty)
 	long ps = self->ps;
 
 	ASSERT_EQ(0, vd_pin_longterm(self->gfd, self->s + 2 * ps, ps, 0));
-	ASSERT_EQ(0, store_info(self->fd, &a));
+	ASSERT_EQ(0, vd_store_info(self->fd, &a));
 	ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_SYNC, 0, 0));
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(NPAGES, b.pages_written - a.pages_written);
 	EXPECT_EQ(1, b.dirty_pages);
 	ASSERT_EQ(0, vd_pin_stop(self->gfd));
 	ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_SYNC, 0, 0));
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(0, b.dirty_pages);
 	EXPECT_TRUE(page_is(self->fd, self->s, ps, 2, 'c'));
 }
@@ -210,7 +196,7 @@ TEST_F(pin, writable_longterm_pin_refused)
 			TH_LOG("%s GUP", fast ? "fast" : "slow");
 		/* Nothing stayed pinned. */
 		EXPECT_EQ(0, store_sync(self->fd, inval, 0, 0)) TH_LOG("%s", strerror(errno));
-		ASSERT_EQ(0, store_info(self->fd, &info));
+		ASSERT_EQ(0, vd_store_info(self->fd, &info));
 		EXPECT_EQ(0, info.resident_pages);
 		EXPECT_TRUE(page_is(self->fd, self->s, self->ps, 3, 'd'));
 	}

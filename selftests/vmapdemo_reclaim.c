@@ -37,20 +37,6 @@ static long ps;
 
 /* --- helpers ------------------------------------------------------------- */
 
-static int store_info(int fd, struct vmapdemo_store_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	return ioctl(fd, VMAPDEMO_STORE_IOC_GET_INFO, info);
-}
-
-static int store_resize(int fd, unsigned long long size)
-{
-	struct vmapdemo_store_resize rs = { .size = sizeof(rs), .new_size = size };
-
-	return ioctl(fd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs);
-}
-
 static int store_sync(int fd, unsigned long long off, unsigned long long len)
 {
 	struct vmapdemo_store_sync sy = {
@@ -224,19 +210,19 @@ FIXTURE_SETUP(reclaim)
 	self->fd = open(STORE1, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, vd_write_str(AGE_PARAM, "0"));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	self->size = info.store_size;
 	/* Shrinking to 0 empties the cache and the backing store. */
-	ASSERT_EQ(0, store_resize(self->fd, 0));
-	ASSERT_EQ(0, store_info(self->fd, &self->base));
+	ASSERT_EQ(0, vd_store_resize(self->fd, 0));
+	ASSERT_EQ(0, vd_store_info(self->fd, &self->base));
 }
 
 FIXTURE_TEARDOWN(reclaim)
 {
 	if (self->fd >= 0) {
 		/* Give the memory back, and the store its size. */
-		store_resize(self->fd, 0);
-		store_resize(self->fd, self->size);
+		vd_store_resize(self->fd, 0);
+		vd_store_resize(self->fd, self->size);
 		close(self->fd);
 	}
 	if (self->age[0])
@@ -267,7 +253,7 @@ TEST_F(reclaim, drop_caches_clean_pages)
 
 	if (access(DROP_CACHES, W_OK))
 		SKIP(return, DROP_CACHES " not writable (needs root)");
-	ASSERT_EQ(0, store_resize(self->fd, 2048 * ps));
+	ASSERT_EQ(0, vd_store_resize(self->fd, 2048 * ps));
 
 	/* Clean: written and synced; zero pages read in by a fault. */
 	ASSERT_EQ(0, write_pages(self->fd, 0, nclean, 1));
@@ -300,11 +286,11 @@ TEST_F(reclaim, drop_caches_clean_pages)
 	ASSERT_EQ((ssize_t)(npipe * ps), vmsplice(pfd[1], &iov, 1, 0));
 	ASSERT_EQ(0, munmap(v, npipe * ps));
 
-	ASSERT_EQ(0, store_info(self->fd, &a));
+	ASSERT_EQ(0, vd_store_info(self->fd, &a));
 	ASSERT_EQ(nclean + nzero + ndirty, a.resident_pages);
 	ASSERT_EQ(ndirty, a.dirty_pages);
 	ASSERT_EQ(0, drop_pagecache());
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 
 	kept = ndirty + nmap + npriv + npipe;
 	gone = nclean + nzero + ndirty - kept;
@@ -340,7 +326,7 @@ TEST_F(reclaim, drop_caches_clean_pages)
 	EXPECT_EQ(0, check_pages(self->fd, dirty0, ndirty, 2));
 	EXPECT_EQ(0, check_mapped(shared, 0, nmap, 1));
 	EXPECT_EQ(0, check_mapped(priv, priv0, npriv, 1));
-	ASSERT_EQ(0, store_info(self->fd, &a));
+	ASSERT_EQ(0, vd_store_info(self->fd, &a));
 	/* Not mapped, not in the pipe: read in again (major faults). */
 	EXPECT_EQ(nclean - nmap - npriv - npipe, a.faults_major - b.faults_major);
 
@@ -348,7 +334,7 @@ TEST_F(reclaim, drop_caches_clean_pages)
 	ASSERT_EQ(0, munmap(shared, nmap * ps));
 	ASSERT_EQ(0, munmap(priv, npriv * ps));
 	ASSERT_EQ(0, drop_pagecache());
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(ndirty, b.resident_pages);
 	shared = mmap(NULL, nclean * ps, PROT_READ, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, shared);
@@ -367,7 +353,7 @@ TEST_F(reclaim, drop_caches_clean_pages)
 	EXPECT_EQ((long long)ndirty, store_crash(self->fd));
 	EXPECT_EQ(0, check_pages(self->fd, 0, nclean, 1));
 	EXPECT_EQ(0, check_pages(self->fd, dirty0, ndirty, 0));
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(b.pages_alloc - self->base.pages_alloc,
 		  b.pages_freed - self->base.pages_freed + b.resident_pages);
 }
@@ -385,7 +371,7 @@ TEST_F(reclaim, dirty_pages_stay)
 
 	if (access(DROP_CACHES, W_OK))
 		SKIP(return, DROP_CACHES " not writable (needs root)");
-	ASSERT_EQ(0, store_resize(self->fd, 2 * n * ps));
+	ASSERT_EQ(0, vd_store_resize(self->fd, 2 * n * ps));
 	/* Dirty by write() and through a shared mapping (->page_mkwrite). */
 	ASSERT_EQ(0, write_pages(self->fd, 0, n, 3));
 	p = mmap(NULL, n * ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, n * ps);
@@ -393,11 +379,11 @@ TEST_F(reclaim, dirty_pages_stay)
 	for (i = 0; i < n; i++)
 		fill_page((unsigned char *)p + i * ps, n + i, 3);
 	ASSERT_EQ(0, munmap(p, n * ps));
-	ASSERT_EQ(0, store_info(self->fd, &a));
+	ASSERT_EQ(0, vd_store_info(self->fd, &a));
 	ASSERT_EQ(2 * n, a.dirty_pages);
 	ASSERT_EQ(0, drop_pagecache());
 	ASSERT_EQ(0, drop_pagecache());
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(2 * n, b.resident_pages);
 	EXPECT_EQ(2 * n, b.dirty_pages);
 	EXPECT_EQ(0, b.pages_reclaimed - a.pages_reclaimed);
@@ -405,7 +391,7 @@ TEST_F(reclaim, dirty_pages_stay)
 
 	ASSERT_EQ(0, store_sync(self->fd, 0, 0));
 	ASSERT_EQ(0, drop_pagecache());
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(0, b.resident_pages);
 	EXPECT_EQ(2 * n, b.pages_reclaimed - a.pages_reclaimed);
 	EXPECT_EQ(0, check_pages(self->fd, 0, 2 * n, 3));
@@ -472,7 +458,7 @@ TEST_F_TIMEOUT(reclaim, pressure_from_another_program, 300)
 	if (nclean < (16 * MIB) / ps)
 		SKIP(return, "only %lld MiB available", avail >> 10);
 
-	ASSERT_EQ(0, store_resize(self->fd, (nclean + ndirty) * ps));
+	ASSERT_EQ(0, vd_store_resize(self->fd, (nclean + ndirty) * ps));
 	ASSERT_EQ(0, write_pages(self->fd, 0, nclean, 4));
 	ASSERT_EQ(0, store_sync(self->fd, 0, 0));
 	ASSERT_EQ(0, write_pages(self->fd, nclean, ndirty, 5));
@@ -481,7 +467,7 @@ TEST_F_TIMEOUT(reclaim, pressure_from_another_program, 300)
 	for (i = 0; i < nmap; i++)
 		t = map[i * ps];
 	(void)t;
-	ASSERT_EQ(0, store_info(self->fd, &before));
+	ASSERT_EQ(0, vd_store_info(self->fd, &before));
 	ASSERT_EQ(nclean + ndirty, before.resident_pages);
 	ASSERT_EQ(ndirty, before.dirty_pages);
 	target = before.resident_pages - nclean / 2;
@@ -526,7 +512,7 @@ TEST_F_TIMEOUT(reclaim, pressure_from_another_program, 300)
 		if (write(cmd[1], "a", 1) != 1 || read(reply[0], &c, 1) != 1 || c != 'k')
 			break;	/* the program is gone, or could not map */
 		chunks++;
-		ASSERT_EQ(0, store_info(self->fd, &after));
+		ASSERT_EQ(0, vd_store_info(self->fd, &after));
 		if (after.resident_pages <= target)
 			break;
 		/*
@@ -553,7 +539,7 @@ TEST_F_TIMEOUT(reclaim, pressure_from_another_program, 300)
 	close(cmd[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	close(reply[0]);
-	ASSERT_EQ(0, store_info(self->fd, &after));
+	ASSERT_EQ(0, vd_store_info(self->fd, &after));
 	ksft_print_msg("pressure: MemAvailable %lld MiB, store: %lu clean, %lu dirty, %lu mapped pages\n",
 		       avail >> 10, nclean, ndirty, nmap);
 	ksft_print_msg("pressure: the other program allocated %lu MiB; resident %llu -> %llu pages, pages_reclaimed +%llu\n",
@@ -586,7 +572,7 @@ TEST_F_TIMEOUT(reclaim, pressure_from_another_program, 300)
 	/* Every byte back, the pages given back read in from the medium. */
 	EXPECT_EQ(0, check_pages(self->fd, 0, nclean, 4));
 	EXPECT_EQ(0, check_pages(self->fd, nclean, ndirty, 5));
-	ASSERT_EQ(0, store_info(self->fd, &end));
+	ASSERT_EQ(0, vd_store_info(self->fd, &end));
 	EXPECT_EQ(ndirty, end.dirty_pages);
 	/*
 	 * kswapd may still finish a batch after the other program exited:

@@ -35,24 +35,10 @@ static long ps;
 
 /* --- helpers ------------------------------------------------------------- */
 
-static int store_info(int fd, struct vmapdemo_store_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	return ioctl(fd, VMAPDEMO_STORE_IOC_GET_INFO, info);
-}
-
-static int store_resize(int fd, unsigned long long size)
-{
-	struct vmapdemo_store_resize rs = { .size = sizeof(rs), .new_size = size };
-
-	return ioctl(fd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs);
-}
-
 /* Resize a store with the ioctl, a file with ftruncate(). */
 static int do_resize(int fd, int is_store, off_t size)
 {
-	return is_store ? store_resize(fd, size) : ftruncate(fd, size);
+	return is_store ? vd_store_resize(fd, size) : ftruncate(fd, size);
 }
 
 static long long get_size(int fd, int is_store)
@@ -61,13 +47,13 @@ static long long get_size(int fd, int is_store)
 	struct stat st;
 
 	if (is_store)
-		return store_info(fd, &info) ? -1 : (long long)info.store_size;
+		return vd_store_info(fd, &info) ? -1 : (long long)info.store_size;
 	return fstat(fd, &st) ? -1 : st.st_size;
 }
 
 static int store_reset(int fd, off_t size)
 {
-	return store_resize(fd, 0) || store_resize(fd, size) ? -1 : 0;
+	return vd_store_resize(fd, 0) || vd_store_resize(fd, size) ? -1 : 0;
 }
 
 /* A cheap checksum of the first len bytes, read with pread(). */
@@ -839,7 +825,7 @@ TEST(differential_random_ops)
 			size = rand_r(&seed) % max;
 			posix_extend(ffd, size);
 			ASSERT_EQ(0, ftruncate(ffd, size));
-			ASSERT_EQ(0, store_resize(sfd, size));
+			ASSERT_EQ(0, vd_store_resize(sfd, size));
 			break;
 		case 3: {
 			/* A private mapping: its writes reach neither. */
@@ -928,7 +914,7 @@ TEST_F(store, nodes)
 	EXPECT_EQ(0600, st.st_mode & 07777);
 	fd = open(STORE1, O_RDONLY);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, store_info(fd, &info));
+	ASSERT_EQ(0, vd_store_info(fd, &info));
 	EXPECT_EQ(1, info.index);
 	/*
 	 * Stores live as long as the module: an earlier program (the fuzzer)
@@ -938,7 +924,7 @@ TEST_F(store, nodes)
 				       "/parameters/store_size"));
 	EXPECT_GE(info.max_size, info.store_size);
 	close(fd);
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(0, info.index);
 	EXPECT_EQ(TEST_SIZE, info.store_size);
 	EXPECT_EQ(64ULL << 30, info.max_size);
@@ -953,13 +939,13 @@ TEST_F(store, sparse_4g_16m)
 	char *buf = malloc(4096), rd[64];
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, store_resize(self->fd, big));
+	ASSERT_EQ(0, vd_store_resize(self->fd, big));
 	/* 4096 pages (16 MiB) spread over the whole 4 GiB. */
 	for (i = 0; i < 4096; i++) {
 		memset(buf, (int)(i & 0xff) | 1, 4096);
 		ASSERT_EQ(4096, pwrite(self->fd, buf, 4096, i * stride));
 	}
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(big, info.store_size);
 	EXPECT_EQ(4096, info.resident_pages);
 	TH_LOG("4 GiB store, 16 MiB written: %llu resident pages = %llu KiB",
@@ -970,10 +956,10 @@ TEST_F(store, sparse_4g_16m)
 		ASSERT_EQ(0, rd[i]);
 	ASSERT_EQ(64, pread(self->fd, rd, 64, 4095 * stride));
 	EXPECT_EQ((char)(4095 & 0xff) | 1, rd[0]);
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(4096, info.resident_pages);	/* reading holes costs nothing */
-	ASSERT_EQ(0, store_resize(self->fd, TEST_SIZE));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_resize(self->fd, TEST_SIZE));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(1, info.resident_pages);	/* only page 0 is left */
 	free(buf);
 }
@@ -1052,7 +1038,7 @@ TEST_F(store, ioctl_bad_args)
 
 	for (i = 0; i < 4; i++) {
 		errno = 0;
-		EXPECT_EQ(-1, store_resize(self->fd, sizes[i]));
+		EXPECT_EQ(-1, vd_store_resize(self->fd, sizes[i]));
 		EXPECT_EQ(errs[i], errno) TH_LOG("size %llu", sizes[i]);
 	}
 	memset(&rs, 0, sizeof(rs));
@@ -1119,13 +1105,13 @@ TEST_F(store, ioctl_bad_args)
 	fd = open(STORE0, O_RDONLY);
 	ASSERT_LE(0, fd);
 	errno = 0;
-	EXPECT_EQ(-1, store_resize(fd, 0));
+	EXPECT_EQ(-1, vd_store_resize(fd, 0));
 	EXPECT_EQ(EBADF, errno);
-	EXPECT_EQ(0, store_info(fd, &info));
+	EXPECT_EQ(0, vd_store_info(fd, &info));
 	close(fd);
 
 	EXPECT_EQ(before, content_sum(self->fd, TEST_SIZE));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(TEST_SIZE, info.store_size);
 }
 
@@ -1148,7 +1134,7 @@ TEST_F(store, info_older_sizes)
 
 	ASSERT_EQ(120, offsetof(struct vmapdemo_store_info, backing_pages));
 	ASSERT_EQ(208, offsetof(struct vmapdemo_store_info, pages_reclaimed));
-	ASSERT_EQ(0, store_info(self->fd, &full));
+	ASSERT_EQ(0, vd_store_info(self->fd, &full));
 	for (i = 0; i < 3; i++) {
 		memset(&u, 0, sizeof(u));
 		memset(u.b + sizes[i], 0xee, sizeof(u) - sizes[i]);
@@ -1203,12 +1189,12 @@ TEST_F(store, sync_crash_efault_after_acting)
 	ASSERT_EQ(0, mprotect(ro, ps, PROT_READ));
 
 	ASSERT_EQ(4, pwrite(self->fd, "sync", 4, 0));
-	ASSERT_EQ(0, store_info(self->fd, &i0));
+	ASSERT_EQ(0, vd_store_info(self->fd, &i0));
 	ASSERT_LT(0, i0.dirty_pages);
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(self->fd, VMAPDEMO_STORE_IOC_SYNC, sy));
 	EXPECT_EQ(EFAULT, errno);
-	ASSERT_EQ(0, store_info(self->fd, &i1));
+	ASSERT_EQ(0, vd_store_info(self->fd, &i1));
 	EXPECT_EQ(0, i1.dirty_pages);
 	EXPECT_EQ(i0.sync_gen + 1, i1.sync_gen);
 
@@ -1216,7 +1202,7 @@ TEST_F(store, sync_crash_efault_after_acting)
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(self->fd, VMAPDEMO_STORE_IOC_CRASH, cr));
 	EXPECT_EQ(EFAULT, errno);
-	ASSERT_EQ(0, store_info(self->fd, &i0));
+	ASSERT_EQ(0, vd_store_info(self->fd, &i0));
 	EXPECT_EQ(i1.crash_gen + 1, i0.crash_gen);
 	ASSERT_EQ(4, pread(self->fd, got, 4, 0));
 	EXPECT_EQ(0, memcmp(got, "sync", 4));
@@ -1242,23 +1228,23 @@ TEST(stores_are_isolated)
 	f1 = open(s1, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, f0);
 	ASSERT_LE(0, f1);
-	ASSERT_EQ(0, store_info(f0, &o0));
-	ASSERT_EQ(0, store_info(f1, &o1));
+	ASSERT_EQ(0, vd_store_info(f0, &o0));
+	ASSERT_EQ(0, vd_store_info(f1, &o1));
 	ASSERT_EQ(0, store_reset(f0, 1 << 20));
 	ASSERT_EQ(0, store_reset(f1, 1 << 20));
 	ASSERT_EQ(8, pwrite(f1, "store1!!", 8, 4096));
-	ASSERT_EQ(0, store_info(f1, &a));
+	ASSERT_EQ(0, vd_store_info(f1, &a));
 	sum = content_sum(f1, 1 << 20);
 
 	ASSERT_EQ(8, pwrite(f0, "store0!!", 8, 4096));
 	EXPECT_EQ(0, fsync(f0));
 	ASSERT_EQ(8, pwrite(f0, "unsynced", 8, 8192));
-	EXPECT_EQ(0, store_resize(f0, 3 << 20));
+	EXPECT_EQ(0, vd_store_resize(f0, 3 << 20));
 	EXPECT_EQ(0, ioctl(f0, VMAPDEMO_STORE_IOC_CRASH, &cr));
-	ASSERT_EQ(0, store_info(f0, &i0));
+	ASSERT_EQ(0, vd_store_info(f0, &i0));
 	EXPECT_EQ(3 << 20, i0.store_size);
 
-	ASSERT_EQ(0, store_info(f1, &b));
+	ASSERT_EQ(0, vd_store_info(f1, &b));
 	EXPECT_EQ(a.store_size, b.store_size);
 	EXPECT_EQ(a.dirty_pages, b.dirty_pages);
 	EXPECT_EQ(a.crash_gen, b.crash_gen);
@@ -1289,11 +1275,11 @@ TEST_F(store, write_at_max_size)
 	errno = 0;
 	EXPECT_EQ(-1, pwrite(self->fd, "x", 1, 1LL << 62));
 	EXPECT_EQ(EFBIG, errno);
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(TEST_SIZE, info.store_size);
 	EXPECT_EQ(0, info.resident_pages);
 	EXPECT_EQ(2, pwrite(self->fd, "abcd", 4, max - 2));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(max, info.store_size);
 	EXPECT_EQ(1, info.resident_pages);
 	EXPECT_EQ(2, pread(self->fd, rd, 4, max - 2));
@@ -1303,8 +1289,8 @@ TEST_F(store, write_at_max_size)
 	EXPECT_EQ(-1, lseek(self->fd, max + 1, SEEK_SET));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ((off_t)max - ps, lseek(self->fd, 0, SEEK_DATA));
-	ASSERT_EQ(0, store_resize(self->fd, TEST_SIZE));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_resize(self->fd, TEST_SIZE));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(0, info.resident_pages);
 }
 
@@ -1318,15 +1304,15 @@ TEST_F(store, fault_counters)
 
 	ASSERT_NE(MAP_FAILED, s);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, store_info(self->fd, &a));
+	ASSERT_EQ(0, vd_store_info(self->fd, &a));
 	c = s[0];		/* read fault */
 	s[0] = 1;		/* mkwrite */
 	s[ps] = 1;		/* write fault + mkwrite */
 	p[2 * ps] = 1;		/* COW */
 	(void)c;
-	ASSERT_EQ(0, store_resize(self->fd, ps));
+	ASSERT_EQ(0, vd_store_resize(self->fd, ps));
 	EXPECT_EQ(SIGBUS, touch(s + 3 * ps, -1, NULL));
-	ASSERT_EQ(0, store_info(self->fd, &b));
+	ASSERT_EQ(0, vd_store_info(self->fd, &b));
 	EXPECT_EQ(1, b.faults_read - a.faults_read);
 	EXPECT_EQ(1, b.faults_write - a.faults_write);
 	EXPECT_EQ(1, b.faults_cow - a.faults_cow);
@@ -1354,12 +1340,12 @@ TEST_F(store, pinned_page_survives_shrink)
 	iov.iov_base = s + ps;
 	iov.iov_len = 16;
 	ASSERT_EQ(16, vmsplice(pfd[1], &iov, 1, 0));
-	ASSERT_EQ(0, store_resize(self->fd, ps));
+	ASSERT_EQ(0, vd_store_resize(self->fd, ps));
 	EXPECT_EQ(SIGBUS, touch(s + ps, -1, NULL));
 	/* The pipe still holds the page, with its data. */
 	ASSERT_EQ(16, read(pfd[0], rd, 16));
 	EXPECT_EQ(0, memcmp(rd, "pinned-content!", 16));
-	ASSERT_EQ(0, store_resize(self->fd, 2 * ps));
+	ASSERT_EQ(0, vd_store_resize(self->fd, 2 * ps));
 	EXPECT_EQ(0, s[ps]);
 	close(pfd[0]);
 	close(pfd[1]);
@@ -1461,7 +1447,7 @@ TEST_F_TIMEOUT(store, shrink_race, 180)
 	ASSERT_EQ(0, pthread_create(&t[1], NULL, race_rw, &c));
 	ASSERT_EQ(0, pthread_create(&t[2], NULL, race_fault, &c));
 	for (i = 0; i < 3000; i++) {
-		ASSERT_EQ(0, store_resize(self->fd, rand_r(&seed) % c.len));
+		ASSERT_EQ(0, vd_store_resize(self->fd, rand_r(&seed) % c.len));
 		if (i % 64 == 0)
 			usleep(100);
 	}
@@ -1470,10 +1456,10 @@ TEST_F_TIMEOUT(store, shrink_race, 180)
 		pthread_join(t[i], NULL);
 	TH_LOG("%lu racing operations", c.ops);
 	/* Shrink to 0: nothing left, nothing past the end visible. */
-	ASSERT_EQ(0, store_resize(self->fd, 0));
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_resize(self->fd, 0));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(0, info.resident_pages);
-	ASSERT_EQ(0, store_resize(self->fd, c.len));
+	ASSERT_EQ(0, vd_store_resize(self->fd, c.len));
 	ASSERT_EQ(64, pread(self->fd, rd, 64, 5 * ps));
 	for (i = 0; i < 64; i++)
 		ASSERT_EQ(0, rd[i]);

@@ -318,6 +318,22 @@ static inline int vd_stats_settled(const struct vmapdemo_stats *before,
  * fills paths[] (each VD_PATH_MAX bytes) and returns how many.
  */
 #define VD_PATH_MAX	64
+/* VMAPDEMO_STORE_IOC_GET_INFO with the current struct size. */
+static inline int vd_store_info(int fd, struct vmapdemo_store_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return ioctl(fd, VMAPDEMO_STORE_IOC_GET_INFO, info);
+}
+
+/* VMAPDEMO_STORE_IOC_SET_SIZE to @size bytes. */
+static inline int vd_store_resize(int fd, unsigned long long size)
+{
+	struct vmapdemo_store_resize rs = { .size = sizeof(rs), .new_size = size };
+
+	return ioctl(fd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs);
+}
+
 static inline int vd_store_nodes(char (*paths)[VD_PATH_MAX], int max)
 {
 	int i, n = 0;

@@ -197,13 +197,6 @@ static void trace_dump(const char *buf)
 #define READ_TRACE()	ASSERT_EQ(0, trace_read(self->inst, self->buf))
 #define CLEAR_TRACE()	ASSERT_EQ(0, trace_clear(self->inst))
 
-static int store_resize(int fd, unsigned long long size)
-{
-	struct vmapdemo_store_resize rs = { .size = sizeof(rs), .new_size = size };
-
-	return ioctl(fd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs);
-}
-
 static int store_sync(int fd, unsigned int flags, unsigned long long off,
 		      unsigned long long len, unsigned long long *written)
 {
@@ -215,13 +208,6 @@ static int store_sync(int fd, unsigned int flags, unsigned long long off,
 	if (written)
 		*written = sy.pages_written;
 	return ret;
-}
-
-static int store_info(int fd, struct vmapdemo_store_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	return ioctl(fd, VMAPDEMO_STORE_IOC_GET_INFO, info);
 }
 
 /* Write one byte at page @pg of the store with pwrite(): dirties it. */
@@ -287,8 +273,8 @@ FIXTURE_SETUP(trace)
 	self->fd = open(STORE0, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	/* Shrinking to 0 empties the cache and the backing store. */
-	ASSERT_EQ(0, store_resize(self->fd, 0));
-	ASSERT_EQ(0, store_resize(self->fd, STORE_PAGES * ps));
+	ASSERT_EQ(0, vd_store_resize(self->fd, 0));
+	ASSERT_EQ(0, vd_store_resize(self->fd, STORE_PAGES * ps));
 	CLEAR_TRACE();
 }
 
@@ -417,7 +403,7 @@ TEST_F(trace, store_faults_mkwrite)
 	priv = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd,
 		    4 * ps);
 	ASSERT_NE(MAP_FAILED, priv);
-	ASSERT_EQ(0, store_info(self->fd, &base));
+	ASSERT_EQ(0, vd_store_info(self->fd, &base));
 	CLEAR_TRACE();
 
 	EXPECT_EQ(0, shr[2 * ps]);
@@ -443,7 +429,7 @@ TEST_F(trace, store_faults_mkwrite)
 	EXPECT_LT(fault, mkwrite);
 
 	/* As many as the store counted. */
-	ASSERT_EQ(0, store_info(self->fd, &info));
+	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(2, info.faults_mkwrite - base.faults_mkwrite);
 	EXPECT_EQ(4, (info.faults_read - base.faults_read) +
 		     (info.faults_write - base.faults_write) +
