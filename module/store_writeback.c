@@ -172,6 +172,21 @@ static int vd_store_check_crash(struct vd_store *st, struct vd_store_file *sf)
 }
 
 /*
+ * The end of a sync that copied what it had to: report a crash that
+ * overlapped the copies (vd_store_check_crash()), else count the sync.
+ */
+static int vd_store_sync_done(struct vd_store *st, struct vd_store_file *sf)
+{
+	int ret = vd_store_check_crash(st, sf);
+
+	if (ret)
+		return ret;
+	atomic64_inc(&st->stats.syncs);
+	atomic64_inc(&st->sync_gen);
+	return 0;
+}
+
+/*
  * A synchronous sync of [@first, @last]: every folio dirty when it starts
  * is in the backing store when it returns 0. Pages written are added to
  * *@written. @reason is for the tracepoint.
@@ -181,7 +196,6 @@ int vd_store_sync(struct vd_store *st, struct vd_store_file *sf,
 		  enum vd_trace_wb_reason reason)
 {
 	long n;
-	int ret;
 
 	if (mutex_lock_killable(&st->wb_lock))
 		return -EINTR;
@@ -192,12 +206,7 @@ int vd_store_sync(struct vd_store *st, struct vd_store_file *sf,
 		return n;
 	*written += n;
 	/* After the copies: a crash that overlapped them is reported. */
-	ret = vd_store_check_crash(st, sf);
-	if (ret)
-		return ret;
-	atomic64_inc(&st->stats.syncs);
-	atomic64_inc(&st->sync_gen);
-	return 0;
+	return vd_store_sync_done(st, sf);
 }
 
 /*
@@ -320,12 +329,7 @@ out:
 	mutex_unlock(&st->wb_lock);
 	if (ret)
 		return ret;
-	ret = vd_store_check_crash(st, sf);
-	if (ret)
-		return ret;
-	atomic64_inc(&st->stats.syncs);
-	atomic64_inc(&st->sync_gen);
-	return 0;
+	return vd_store_sync_done(st, sf);
 }
 
 /*
