@@ -6,7 +6,9 @@
 # compiler against that suite's headers, and the VM boots its vmlinuz.
 #
 #   7.3  Debian 13 (trixie) + trixie-backports: linux-image-amd64 and
-#        linux-headers-amd64 from backports, gcc 14
+#        linux-headers-amd64 from backports, gcc 14; also linux-source-7.3
+#        and what building a kernel takes, for the 7.3 debug kernel
+#        (scripts/debug-kernel.sh 7.3)
 #   7.2  Debian sid: linux-image-amd64 and linux-headers-amd64, gcc 16
 #
 # usage: scripts/chroot.sh NAME               create on first use, print its path
@@ -44,8 +46,14 @@ shift
 # `make dkms-check`.
 pkgs="gcc make libc6-dev kmod sparse dkms openssl xz-utils"
 kpkgs="linux-image-amd64 linux-headers-amd64"
+# The 7.3 debug kernel is built in the 7.3 chroot from the source package of
+# the same backports, with the same gcc: its build dependencies and source.
+dpkgs=
 case $name in
-7.3) suite=trixie extra=trixie-backports ;;
+7.3)
+	suite=trixie extra=trixie-backports
+	dpkgs="bc bison flex libelf-dev libssl-dev perl linux-source-7.3"
+	;;
 7.2) suite=sid extra= ;;
 *) die "unknown chroot '$name' (known: 7.3, 7.2)" ;;
 esac
@@ -76,6 +84,8 @@ key=$({
 	echo "script $SCRIPT_VERSION"
 	echo "suite $suite $extra"
 	echo "pkgs $pkgs $kpkgs"
+	# Only when there are some, so that the other chroots keep their key.
+	[ -z "$dpkgs" ] || echo "debug $dpkgs"
 } | sha256sum | cut -c 1-16)
 dir=$cache/chroot-$name-$key
 
@@ -96,7 +106,7 @@ create() {
 		--aptopt='Acquire::Check-Valid-Until "false"' \
 		--aptopt='APT::Install-Recommends "false"' \
 		--include="${pkgs// /,}" \
-		--customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${extra:+-t $extra} $kpkgs" \
+		--customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${extra:+-t $extra} $kpkgs $dpkgs" \
 		"$suite" "$tmp" "${srcs[@]}" >"$cache/chroot-$name.log" 2>&1 ||
 		die "mmdebstrap failed, see $cache/chroot-$name.log"
 	mv "$tmp" "$dir"
