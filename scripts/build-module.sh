@@ -8,7 +8,9 @@
 # prints the path of the built .ko on its last line.
 #
 # A kernel that lives in a chroot (7.2, 7.3: scripts/kernels.sh --chroot) is
-# built inside it, with its suite's compiler, against its /lib/modules/REL/build.
+# built inside it, with its suite's compiler, against its /lib/modules/REL/build,
+# or against a KDIR given outside the chroot that the chroot sees at the same
+# path (the 7.3 debug kernel's, in the cache: scripts/chroot.sh binds it).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +24,10 @@ run= rootdir=
 if [ -n "$croot" ]; then
 	run="$top/scripts/chroot.sh $croot run"
 	rootdir=$("$top/scripts/chroot.sh" "$croot")
+fi
+if [ -n "$rootdir" ] && [ -f "$kdir/Makefile" ] &&
+	[ ! -f "$rootdir$kdir/Makefile" ]; then
+	rootdir=
 fi
 if [ ! -f "$rootdir$kdir/Makefile" ]; then
 	echo "build-module.sh: no kernel build tree at $rootdir$kdir" >&2

@@ -32,8 +32,10 @@ resolve_meta() {
 # has its own release and stays out of this.
 chroot_of() {
 	case $1 in
-	7.2 | 7.2.*+deb*-amd64) echo 7.2 ;;
-	7.3 | 7.3.*+deb*-amd64) echo 7.3 ;;
+	# The stock kernels (7.3.4+deb13-amd64) and the debug one
+	# (7.3.4-vmapdemo-debug, built in the 7.3 chroot).
+	7.2 | 7.2.*) echo 7.2 ;;
+	7.3 | 7.3.*) echo 7.3 ;;
 	esac
 }
 

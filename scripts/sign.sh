@@ -19,6 +19,8 @@
 # built yourself has it in its build tree, KDIR).
 set -euo pipefail
 
+top=$(cd "$(dirname "$0")/.." && pwd)
+
 die() { echo "sign.sh: $*" >&2; exit 1; }
 
 keygen() {
@@ -38,7 +40,7 @@ keygen() {
 }
 
 sign() {
-	local key=$1 cert=$2 ko=$3 kver=${4:-$(uname -r)} kdir=${5:-} sf hash
+	local key=$1 cert=$2 ko=$3 kver=${4:-$(uname -r)} kdir=${5:-} sf hash croot
 	[ -r "$key" ] || die "no key $key (make keygen makes one)"
 	[ -r "$cert" ] || die "no certificate $cert"
 	[ -f "$ko" ] || die "no module $ko (run make first)"
@@ -53,7 +55,17 @@ sign() {
 	if tail -c 28 "$ko" | grep -q '~Module signature appended~'; then
 		die "$ko is signed already: rebuild it (make clean && make) first"
 	fi
-	"$sf" "$hash" "$key" "$cert" "$ko"
+	# A kernel built in a chroot (the 7.3 debug kernel) has a sign-file
+	# linked against that suite's libraries: it runs there. The chroot
+	# sees this tree and the cache at their own paths (scripts/chroot.sh),
+	# so KEY, CERT and KO must be under one of them.
+	croot=$("$top/scripts/kernels.sh" --chroot "$kver")
+	if [ -n "$croot" ] && [ "$sf" = "$kdir/scripts/sign-file" ]; then
+		"$top/scripts/chroot.sh" "$croot" run "$(realpath "$sf")" "$hash" \
+			"$(realpath "$key")" "$(realpath "$cert")" "$(realpath "$ko")"
+	else
+		"$sf" "$hash" "$key" "$cert" "$ko"
+	fi
 	echo "sign.sh: signed $ko ($hash, $(modinfo -F signer "$ko"))"
 }
 
