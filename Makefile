@@ -5,8 +5,9 @@
 #   make                 build module/vmapdemo.ko for the running kernel (or KDIR)
 #   make check           build for 6.1, 6.12, 6.12-rt, 7.2 and 7.3, run the
 #                        selftests in QEMU on each (7.x from Debian chroots)
-#   make check-debug     the selftests on a KASAN/lockdep/kmemleak debug kernel
-#                        (built once into ~/.cache/vmapdemo, ~20 min)
+#   make check-debug     the selftests on the KASAN/lockdep/kmemleak debug
+#                        kernels, 6.12 and 7.3 (DEBUG_KVERS; each built once
+#                        into ~/.cache/vmapdemo, ~20 min)
 #   make demo            run the narrated demo in the 6.12 test VM
 #   make bench           benchmark faults against the kernel's mappings (6.12
 #                        VM; BENCH_MODE=icount for deterministic counts)
@@ -179,7 +180,7 @@ help:
 	@echo '  deps                 install the base packages (scripts/deps.sh base)'
 	@echo '  selftests            build the selftests for this host, into selftests/'
 	@echo '  check                the selftests on every kernel of KVERS in QEMU'
-	@echo '  check-debug          the selftests on the KASAN/lockdep/kmemleak debug kernel'
+	@echo '  check-debug          the selftests on the KASAN/lockdep/kmemleak debug kernels'
 	@echo '  demo                 the narrated demo in the 6.12 VM; fails if a claim does not hold'
 	@echo '  bench                benchmark faults against the kernel'"'"'s own mappings'
 	@echo '  vm-shell             a shell in the workbench VM (host userland over 9p, module loaded)'
@@ -193,6 +194,7 @@ help:
 	@echo '  KVER                 kernel release to build for (default: KERNELRELEASE, else uname -r)'
 	@echo '  KDIR                 kernel build tree (default: /lib/modules/KVER/build)'
 	@echo '  KVERS                kernels of check, lint, dkms-check (default: "6.1 6.12 6.12-rt 7.2 7.3")'
+	@echo '  DEBUG_KVERS          debug kernels of check-debug (default: "6.12 7.3")'
 	@echo '  KSFT_DIR             kselftest framework (default: linux-source-6.12, scripts/ksrc.sh)'
 	@echo '  DESTDIR              staging root for install and install-headers'
 	@echo '  PREFIX, INCLUDEDIR   header location (default: /usr/local, PREFIX/include)'
