@@ -125,6 +125,22 @@ static inline size_t vd_copy_page_from_iter_atomic(struct page *page,
 #endif
 
 /*
+ * A store's ->splice_read, as the kernel gives one to a file that reads
+ * through ->read_iter and has no page cache splice of its own: 6.5 removed
+ * generic_file_splice_read() (which ran ->read_iter into an ITER_PIPE) and
+ * exported copy_splice_read() in its place (David Howells' splice series:
+ * "splice: Rename direct_splice_read() to copy_splice_read()" and "splice:
+ * Remove generic_file_splice_read()"); it runs ->read_iter into pages of
+ * its own and splices those. ->splice_write is iter_file_splice_write()
+ * on every kernel of the matrix.
+ */
+#if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
+#define vd_store_splice_read	generic_file_splice_read
+#else
+#define vd_store_splice_read	copy_splice_read
+#endif
+
+/*
  * shmem_file_setup() takes a vma_flags_t (a bitmap) instead of vm_flags_t
  * in the 7.x series ("mm: convert shmem file setup to vma_flags_t", part of
  * the vma_flags_t conversion that began in 6.19); 6.12 has vm_flags_t and

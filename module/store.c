@@ -670,6 +670,9 @@ static const struct file_operations vd_store_fops = {
 	.read_iter	= vd_store_read_iter,
 	.write_iter	= vd_store_write_iter,
 	.llseek		= vd_store_llseek,
+	/* splice(), sendfile(): through ->read_iter and ->write_iter. */
+	.splice_read	= vd_store_splice_read,
+	.splice_write	= iter_file_splice_write,
 #ifdef VD_HAVE_MMAP_PREPARE
 	.mmap_prepare	= vd_store_mmap_prepare,
 #else

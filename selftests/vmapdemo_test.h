@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <time.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -344,6 +345,70 @@ static inline int vd_store_nodes(char (*paths)[VD_PATH_MAX], int max)
 			n++;
 	}
 	return n;
+}
+
+/* --- memory cgroups (v2) --------------------------------------------------- */
+
+#define VD_CG_ROOT	"/sys/fs/cgroup"
+
+/*
+ * Make a cgroup v2 child with the memory controller, mounting cgroup2 if
+ * needed. Returns 0, or a negative errno with *why set for a SKIP.
+ */
+static inline int vd_cg_setup(const char *name, const char **why)
+{
+	char path[128];
+	int fd;
+
+	if (access(VD_CG_ROOT "/cgroup.controllers", F_OK)) {
+		mkdir(VD_CG_ROOT, 0755);
+		if (mount("none", VD_CG_ROOT, "cgroup2", 0, NULL) && errno != EBUSY) {
+			*why = "cannot mount cgroup2";
+			return -errno;
+		}
+	}
+	fd = open(VD_CG_ROOT "/cgroup.subtree_control", O_WRONLY);
+	if (fd < 0 || write(fd, "+memory", 7) != 7) {
+		*why = "cannot enable the memory controller";
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	close(fd);
+	snprintf(path, sizeof(path), VD_CG_ROOT "/%s", name);
+	if (mkdir(path, 0755) && errno != EEXIST) {
+		*why = "cannot create a cgroup";
+		return -errno;
+	}
+	return 0;
+}
+
+static inline int vd_cg_write(const char *name, const char *file, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), VD_CG_ROOT "/%s/%s", name, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static inline long long vd_cg_read(const char *name, const char *file, const char *key)
+{
+	char path[128], buf[4096], *s;
+
+	snprintf(path, sizeof(path), VD_CG_ROOT "/%s/%s", name, file);
+	if (vd_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	if (!key)
+		return strtoll(buf, NULL, 0);
+	s = strstr(buf, key);
+	return s ? strtoll(s + strlen(key), NULL, 0) : -1;
 }
 
 /* On the debug kernel (vmapdemo.debug=1 on the command line)? */

@@ -877,68 +877,6 @@ TEST_F(mm, core_dump)
 
 /* --- memory cgroup ---------------------------------------------------- */
 
-#define CG_ROOT	"/sys/fs/cgroup"
-
-/*
- * Make a cgroup v2 child with the memory controller, mounting cgroup2 if
- * needed. Returns 0, or a negative errno with *why set for a SKIP.
- */
-static int cg_setup(const char *name, const char **why)
-{
-	char path[128];
-	int fd;
-
-	if (access(CG_ROOT "/cgroup.controllers", F_OK)) {
-		mkdir(CG_ROOT, 0755);
-		if (mount("none", CG_ROOT, "cgroup2", 0, NULL) && errno != EBUSY) {
-			*why = "cannot mount cgroup2";
-			return -errno;
-		}
-	}
-	fd = open(CG_ROOT "/cgroup.subtree_control", O_WRONLY);
-	if (fd < 0 || write(fd, "+memory", 7) != 7) {
-		*why = "cannot enable the memory controller";
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	close(fd);
-	snprintf(path, sizeof(path), CG_ROOT "/%s", name);
-	if (mkdir(path, 0755) && errno != EEXIST) {
-		*why = "cannot create a cgroup";
-		return -errno;
-	}
-	return 0;
-}
-
-static int cg_write(const char *name, const char *file, const char *val)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), CG_ROOT "/%s/%s", name, file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static long long cg_read(const char *name, const char *file, const char *key)
-{
-	char path[128], buf[4096], *s;
-
-	snprintf(path, sizeof(path), CG_ROOT "/%s/%s", name, file);
-	if (vd_read_file(path, buf, sizeof(buf)) < 0)
-		return -1;
-	if (!key)
-		return strtoll(buf, NULL, 0);
-	s = strstr(buf, key);
-	return s ? strtoll(s + strlen(key), NULL, 0) : -1;
-}
-
 /*
  * Pages of a shared mapping are charged to the memory cgroup of the task
  * that touched them (both are shmem pages: the object behind a shared
@@ -956,7 +894,7 @@ TEST_F(mm, memcg_charges_shared_pages)
 	pid_t pid;
 
 	snprintf(cg, sizeof(cg), "vd-charge-%d", variant->is_vmapdemo);
-	if (cg_setup(cg, &why))
+	if (vd_cg_setup(cg, &why))
 		SKIP(return, "%s: %s", why, strerror(errno));
 	ASSERT_EQ(0, pipe(fds));
 	pid = fork();
@@ -965,14 +903,14 @@ TEST_F(mm, memcg_charges_shared_pages)
 		long long before, after;
 		char *p;
 
-		if (cg_write(cg, "cgroup.procs", "0"))
+		if (vd_cg_write(cg, "cgroup.procs", "0"))
 			_exit(2);
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 		if (p == MAP_FAILED)
 			_exit(3);
-		before = cg_read(cg, "memory.current", NULL);
+		before = vd_cg_read(cg, "memory.current", NULL);
 		memset(p, 1, len);
-		after = cg_read(cg, "memory.current", NULL);
+		after = vd_cg_read(cg, "memory.current", NULL);
 		delta = after - before;
 		if (write(fds[1], &delta, sizeof(delta)) != sizeof(delta))
 			_exit(4);
@@ -987,8 +925,8 @@ TEST_F(mm, memcg_charges_shared_pages)
 	/* Charges are batched per CPU: allow a few hundred KiB either way. */
 	EXPECT_LE((long long)len - (512 << 10), delta);
 	EXPECT_GE((long long)len + (4 << 20), delta);
-	rmdir(CG_ROOT "/vd-charge-0");
-	rmdir(CG_ROOT "/vd-charge-1");
+	rmdir(VD_CG_ROOT "/vd-charge-0");
+	rmdir(VD_CG_ROOT "/vd-charge-1");
 }
 
 /*
@@ -1007,17 +945,17 @@ TEST_F(mm, memcg_oom_kills_like_anon)
 	int ret;
 
 	snprintf(cg, sizeof(cg), "vd-oom-%d", variant->is_vmapdemo);
-	if (cg_setup(cg, &why))
+	if (vd_cg_setup(cg, &why))
 		SKIP(return, "%s: %s", why, strerror(errno));
-	ASSERT_EQ(0, cg_write(cg, "memory.max", "16M"));
-	cg_write(cg, "memory.swap.max", "0");
+	ASSERT_EQ(0, vd_cg_write(cg, "memory.max", "16M"));
+	vd_cg_write(cg, "memory.swap.max", "0");
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		char *p;
 		size_t off;
 
-		if (cg_write(cg, "cgroup.procs", "0"))
+		if (vd_cg_write(cg, "cgroup.procs", "0"))
 			_exit(2);
 		/*
 		 * An unprivileged user, as the node is 0666: it gets no more
@@ -1034,9 +972,9 @@ TEST_F(mm, memcg_oom_kills_like_anon)
 	}
 	ret = vd_wait(pid);
 	EXPECT_EQ(128 + SIGKILL, ret);
-	kills = cg_read(cg, "memory.events", "oom_kill ");
+	kills = vd_cg_read(cg, "memory.events", "oom_kill ");
 	EXPECT_LE(1, kills);
-	snprintf(cg, sizeof(cg), CG_ROOT "/vd-oom-%d", variant->is_vmapdemo);
+	snprintf(cg, sizeof(cg), VD_CG_ROOT "/vd-oom-%d", variant->is_vmapdemo);
 	EXPECT_EQ(0, rmdir(cg));
 }
 
