@@ -50,17 +50,6 @@ static char pat(long long page)
 	return (char)(page * 37 + 11) ?: 1;
 }
 
-static int wait_child(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
-}
-
 /*
  * Fork a child into cgroup @cg that maps @len bytes of @fd shared and
  * touches every page: reads it (and checks it holds pat(page) if @check)
@@ -108,7 +97,7 @@ static int run_in_cg(const char *cg, int fd, size_t len, enum op op, int check,
 		c.done = 0;
 	close(p[0]);
 	*o = c;
-	o->status = wait_child(pid);
+	o->status = vd_wait(pid);
 	o->kills = vd_cg_read(cg, "memory.events", "oom_kill ");
 	o->current = vd_cg_read(cg, "memory.current", NULL);
 	o->secs = now_s() - t0;

@@ -68,6 +68,18 @@ static inline long long vd_read_ll(const char *path)
 	return strtoll(buf, NULL, 0);
 }
 
+/* Wait for a child and return its exit status, or 128 + its signal. */
+static inline int vd_wait(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
 /*
  * Poll the integer file @path until it reads @want, for at most @secs
  * seconds (times 4 on the debug kernel); 0 when it did, -1 otherwise.

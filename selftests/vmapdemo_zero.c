@@ -55,18 +55,6 @@ FIXTURE_TEARDOWN(zero)
 		close(self->fd);
 }
 
-/* Wait for a child and return its exit status, or 128 + signal. */
-static int vd_wait(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
-}
-
 TEST_F(zero, private_zero_then_cow_across_fork)
 {
 	size_t len = 16 * self->pagesize;

@@ -66,17 +66,6 @@ FIXTURE_TEARDOWN(mm)
 		close(self->fd);
 }
 
-static int vd_wait(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
-}
-
 /*
  * mremap growth: a shared object keeps the size it was created with, so
  * the grown part gets SIGBUS (as with /dev/zero's shmem object); a private

@@ -52,17 +52,6 @@
 
 #define GET_STATS(st) ASSERT_EQ(0, vd_stats(st))
 
-static int vd_wait(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
-}
-
 /*
  * Runs first: the suites that ran before (including memcg OOM kills of
  * processes with shared mappings) left no object, page or mapping behind.
