@@ -285,9 +285,36 @@ static long long splice_all(int in, loff_t *off, int out, size_t count)
 		     (n) > 1 ? STORE1 : STORE0, (n));			\
 } while (0)
 
+/*
+ * Run @seq on a store and on a tmpfs file, each holding SIZE bytes of
+ * pattern 0, and compare every result it recorded on the two.
+ */
+static void on_store_and_tmpfs(struct __test_metadata *_metadata,
+			       void (*seq)(struct rec *r, int fd, int is_store))
+{
+	struct rec s, t;
+	int sfd, tfd;
+
+	sfd = store_file(STORE0, 0, SIZE);
+	ASSERT_LE(0, sfd);
+	tfd = tmpfs_file(0, SIZE);
+	ASSERT_LE(0, tfd);
+	rec_init(&s);
+	rec_init(&t);
+	seq(&s, sfd, 1);
+	seq(&t, tfd, 0);
+	EXPECT_TRUE(rec_same(_metadata, &s, &t));
+	TH_LOG("%d calls, %zu bytes compared", s.n, s.len);
+	rec_free(&s);
+	rec_free(&t);
+	close(sfd);
+	close(tfd);
+}
+
 /* --- sendfile out of the file -------------------------------------------- */
 
-static void seq_sendfile_from(struct rec *r, int fd)
+/* The same sequence on both files: @is_store is not needed. */
+static void seq_sendfile_from(struct rec *r, int fd, int is_store)
 {
 	static const long long offs[][2] = {
 		{ 0, 4096 }, { 4093, 10000 }, { SIZE - 100, 4096 },
@@ -367,24 +394,8 @@ static void seq_sendfile_from(struct rec *r, int fd)
 
 TEST(sendfile_from_store_to_pipe_socket_file)
 {
-	struct rec s, t;
-	int sfd, tfd;
-
 	NEED_STORES(1);
-	sfd = store_file(STORE0, 0, SIZE);
-	ASSERT_LE(0, sfd);
-	tfd = tmpfs_file(0, SIZE);
-	ASSERT_LE(0, tfd);
-	rec_init(&s);
-	rec_init(&t);
-	seq_sendfile_from(&s, sfd);
-	seq_sendfile_from(&t, tfd);
-	EXPECT_TRUE(rec_same(_metadata, &s, &t));
-	TH_LOG("%d calls, %zu bytes compared", s.n, s.len);
-	rec_free(&s);
-	rec_free(&t);
-	close(sfd);
-	close(tfd);
+	on_store_and_tmpfs(_metadata, seq_sendfile_from);
 }
 
 /* --- sendfile into the file ---------------------------------------------- */
@@ -421,24 +432,8 @@ static void seq_sendfile_into(struct rec *r, int fd, int is_store)
 
 TEST(sendfile_from_tmpfs_into_store)
 {
-	struct rec s, t;
-	int sfd, tfd;
-
 	NEED_STORES(1);
-	sfd = store_file(STORE0, 0, SIZE);
-	ASSERT_LE(0, sfd);
-	tfd = tmpfs_file(0, SIZE);
-	ASSERT_LE(0, tfd);
-	rec_init(&s);
-	rec_init(&t);
-	seq_sendfile_into(&s, sfd, 1);
-	seq_sendfile_into(&t, tfd, 0);
-	EXPECT_TRUE(rec_same(_metadata, &s, &t));
-	TH_LOG("%d calls, %zu bytes compared", s.n, s.len);
-	rec_free(&s);
-	rec_free(&t);
-	close(sfd);
-	close(tfd);
+	on_store_and_tmpfs(_metadata, seq_sendfile_into);
 }
 
 /* --- splice to and from a pipe at offsets -------------------------------- */
@@ -523,24 +518,8 @@ static void seq_splice(struct rec *r, int fd, int is_store)
  */
 TEST(splice_store_pipe_at_offsets)
 {
-	struct rec s, t;
-	int sfd, tfd;
-
 	NEED_STORES(1);
-	sfd = store_file(STORE0, 0, SIZE);
-	ASSERT_LE(0, sfd);
-	tfd = tmpfs_file(0, SIZE);
-	ASSERT_LE(0, tfd);
-	rec_init(&s);
-	rec_init(&t);
-	seq_splice(&s, sfd, 1);
-	seq_splice(&t, tfd, 0);
-	EXPECT_TRUE(rec_same(_metadata, &s, &t));
-	TH_LOG("%d calls, %zu bytes compared", s.n, s.len);
-	rec_free(&s);
-	rec_free(&t);
-	close(sfd);
-	close(tfd);
+	on_store_and_tmpfs(_metadata, seq_splice);
 }
 
 /*
