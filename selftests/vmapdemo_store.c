@@ -41,16 +41,6 @@ static int do_resize(int fd, int is_store, off_t size)
 	return is_store ? vd_store_resize(fd, size) : ftruncate(fd, size);
 }
 
-static long long get_size(int fd, int is_store)
-{
-	struct vmapdemo_store_info info;
-	struct stat st;
-
-	if (is_store)
-		return vd_store_info(fd, &info) ? -1 : (long long)info.store_size;
-	return fstat(fd, &st) ? -1 : st.st_size;
-}
-
 static int store_reset(int fd, off_t size)
 {
 	return vd_store_resize(fd, 0) || vd_store_resize(fd, size) ? -1 : 0;
@@ -191,7 +181,7 @@ TEST_F(file, pread_pwrite_boundaries)
 	EXPECT_EQ(100, pread(self->fd, rd, sizeof(rd), self->size - 100));
 	EXPECT_EQ(0, pread(self->fd, rd, sizeof(rd), self->size));
 	EXPECT_EQ(0, pread(self->fd, rd, sizeof(rd), self->size + 12345));
-	EXPECT_EQ((long long)self->size, get_size(self->fd, variant->is_store));
+	EXPECT_EQ((long long)self->size, vd_size(self->fd, variant->is_store));
 }
 
 /* A write past the end extends the size; the gap reads as zeros. */
@@ -201,7 +191,7 @@ TEST_F(file, write_past_end_extends)
 	char rd[64], zero[64] = { 0 };
 
 	ASSERT_EQ(5, pwrite(self->fd, "hello", 5, off));
-	EXPECT_EQ((long long)off + 5, get_size(self->fd, variant->is_store));
+	EXPECT_EQ((long long)off + 5, vd_size(self->fd, variant->is_store));
 	ASSERT_EQ(64, pread(self->fd, rd, 64, self->size + 100));
 	EXPECT_EQ(0, memcmp(rd, zero, 64));
 	ASSERT_EQ(5, pread(self->fd, rd, 64, off));
@@ -350,7 +340,7 @@ TEST_F(file, shrink_and_grow)
 	p[6 * ps] = 'c';		/* a private copy past the new end */
 	EXPECT_EQ(0x77, p[ps]);
 	ASSERT_EQ(0, do_resize(self->fd, variant->is_store, 2 * ps + 10));
-	EXPECT_EQ(2 * ps + 10, get_size(self->fd, variant->is_store));
+	EXPECT_EQ(2 * ps + 10, vd_size(self->fd, variant->is_store));
 	EXPECT_EQ(SIGBUS, touch(s + 3 * ps, -1, NULL));
 	EXPECT_EQ(SIGBUS, touch(s + 7 * ps, 1, NULL));
 	EXPECT_EQ(SIGBUS, touch(p + 6 * ps, -1, NULL));
@@ -385,12 +375,12 @@ TEST_F(file, o_append_and_rwf_append)
 	ASSERT_LE(0, afd);
 	ASSERT_EQ(0, lseek(afd, 0, SEEK_SET));
 	ASSERT_EQ(1, write(afd, "A", 1));
-	EXPECT_EQ((long long)self->size + 1, get_size(self->fd, variant->is_store));
+	EXPECT_EQ((long long)self->size + 1, vd_size(self->fd, variant->is_store));
 	EXPECT_EQ((off_t)self->size + 1, lseek(afd, 0, SEEK_CUR));
 	ASSERT_EQ(1, pwrite(afd, "P", 1, 0));
-	EXPECT_EQ((long long)self->size + 2, get_size(self->fd, variant->is_store));
+	EXPECT_EQ((long long)self->size + 2, vd_size(self->fd, variant->is_store));
 	ASSERT_EQ(1, pwritev2(self->fd, &iov, 1, 5, RWF_APPEND));
-	EXPECT_EQ((long long)self->size + 3, get_size(self->fd, variant->is_store));
+	EXPECT_EQ((long long)self->size + 3, vd_size(self->fd, variant->is_store));
 	ASSERT_EQ(3, pread(self->fd, rd, sizeof(rd), self->size));
 	EXPECT_EQ(0, memcmp(rd, "APR", 3));
 	ASSERT_EQ(1, pread(self->fd, rd, 1, 0));
@@ -431,7 +421,7 @@ TEST_F(file, f_pos_atomic_across_fork)
 	EXPECT_EQ(RECS, i);
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	EXPECT_EQ(2LL * RECS * REC_LEN, get_size(self->fd, variant->is_store));
+	EXPECT_EQ(2LL * RECS * REC_LEN, vd_size(self->fd, variant->is_store));
 	for (i = 0; i < 2 * RECS; i++) {
 		ASSERT_EQ(REC_LEN, pread(self->fd, rd, REC_LEN, (off_t)i * REC_LEN));
 		if (rd[0] != 'p' && rd[0] != 'c')
@@ -657,7 +647,7 @@ TEST_F(file, mmap_bad_args)
 	}
 	close(ref);
 	EXPECT_EQ(before, content_sum(self->fd, self->size));
-	EXPECT_EQ((long long)self->size, get_size(self->fd, variant->is_store));
+	EXPECT_EQ((long long)self->size, vd_size(self->fd, variant->is_store));
 }
 
 /* pread/pwrite with bad offsets and pointers: errno, nothing changed. */
@@ -693,7 +683,7 @@ TEST_F(file, rw_bad_args)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(0, pwrite(self->fd, buf, 0, 1LL << 32));
 	EXPECT_EQ(before, content_sum(self->fd, self->size));
-	EXPECT_EQ((long long)self->size, get_size(self->fd, variant->is_store));
+	EXPECT_EQ((long long)self->size, vd_size(self->fd, variant->is_store));
 	munmap(ro, ps);
 }
 
@@ -868,7 +858,7 @@ TEST(differential_random_ops)
 			break;
 		}
 		}
-		ASSERT_EQ(get_size(ffd, 0), get_size(sfd, 1)) TH_LOG("step %u", step);
+		ASSERT_EQ(vd_size(ffd, 0), vd_size(sfd, 1)) TH_LOG("step %u", step);
 		ASSERT_EQ(content_sum(ffd, max), content_sum(sfd, max)) TH_LOG("step %u op %u", step, op);
 	}
 	munmap(sm, max);

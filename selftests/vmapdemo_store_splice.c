@@ -97,21 +97,10 @@ static void rec_drain(struct rec *r, int fd, long long n)
 	}
 }
 
-/* The size of a store (GET_INFO) or a file (fstat). */
-static long long size_of(int fd, int is_store)
-{
-	struct vmapdemo_store_info info;
-	struct stat st;
-
-	if (is_store)
-		return vd_store_info(fd, &info) ? -1 : (long long)info.store_size;
-	return fstat(fd, &st) ? -1 : st.st_size;
-}
-
 /* Record the size and then every byte of the store or file. */
 static void rec_content(struct rec *r, int fd, int is_store)
 {
-	long long size = size_of(fd, is_store), off = 0;
+	long long size = vd_size(fd, is_store), off = 0;
 	char buf[65536];
 
 	rec_add(r, size, errno, __LINE__);
@@ -484,7 +473,7 @@ static void seq_splice(struct rec *r, int fd, int is_store)
 		off = wr[i][0];
 		REC(r, splice(p[0], NULL, fd, &off, wr[i][1], 0));
 		rec_add(r, off, 0, __LINE__);
-		REC(r, size_of(fd, is_store));
+		REC(r, vd_size(fd, is_store));
 	}
 	/* ... and at the file position. */
 	REC(r, lseek(fd, 3 * 4096 + 1, SEEK_SET));
@@ -551,11 +540,11 @@ TEST(splice_max_size_differs)
 	off = max - 10;
 	EXPECT_EQ(10, splice(p[0], NULL, sfd, &off, 100, 0));
 	EXPECT_EQ(max, off);
-	EXPECT_EQ(max, size_of(sfd, 1));
+	EXPECT_EQ(max, vd_size(sfd, 1));
 	/* tmpfs takes all 90 left, at the same offset. */
 	off = max - 10;
 	EXPECT_EQ(90, splice(p[0], NULL, tfd, &off, 100, 0));
-	EXPECT_EQ(max + 80, size_of(tfd, 0));
+	EXPECT_EQ(max + 80, vd_size(tfd, 0));
 	close(p[0]);
 	close(p[1]);
 	ASSERT_EQ(0, vd_store_resize(sfd, 0));

@@ -326,11 +326,6 @@ static inline int vd_stats_settled(const struct vmapdemo_stats *before,
 	return vd_stats_leaks(before, after);
 }
 
-/*
- * The store nodes (/dev/vmapdemo-store0, ...), if the module has them:
- * fills paths[] (each VD_PATH_MAX bytes) and returns how many.
- */
-#define VD_PATH_MAX	64
 /* VMAPDEMO_STORE_IOC_GET_INFO with the current struct size. */
 static inline int vd_store_info(int fd, struct vmapdemo_store_info *info)
 {
@@ -347,6 +342,25 @@ static inline int vd_store_resize(int fd, unsigned long long size)
 	return ioctl(fd, VMAPDEMO_STORE_IOC_SET_SIZE, &rs);
 }
 
+/*
+ * The size of a store (GET_INFO) or, for the kernel's file a test
+ * compares it with, of that file (fstat); -1 on error.
+ */
+static inline long long vd_size(int fd, int is_store)
+{
+	struct vmapdemo_store_info info;
+	struct stat st;
+
+	if (is_store)
+		return vd_store_info(fd, &info) ? -1 : (long long)info.store_size;
+	return fstat(fd, &st) ? -1 : st.st_size;
+}
+
+/*
+ * The store nodes (/dev/vmapdemo-store0, ...), if the module has them:
+ * fills paths[] (each VD_PATH_MAX bytes) and returns how many.
+ */
+#define VD_PATH_MAX	64
 static inline int vd_store_nodes(char (*paths)[VD_PATH_MAX], int max)
 {
 	int i, n = 0;
