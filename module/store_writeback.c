@@ -49,14 +49,16 @@ static void vd_store_copy_to_medium(struct vd_store *st, struct page *bpage,
 static void vd_store_clear_tags(struct address_space *mapping,
 				struct folio *folio)
 {
+	XA_STATE(xas, &mapping->i_pages, folio->index);
 	unsigned long flags;
 
-	xa_lock_irqsave(&mapping->i_pages, flags);
+	/* One walk down the tree for both marks, as there. */
+	xas_lock_irqsave(&xas, flags);
+	xas_load(&xas);
 	if (!folio_test_dirty(folio))
-		__xa_clear_mark(&mapping->i_pages, folio->index,
-				PAGECACHE_TAG_DIRTY);
-	__xa_clear_mark(&mapping->i_pages, folio->index, PAGECACHE_TAG_TOWRITE);
-	xa_unlock_irqrestore(&mapping->i_pages, flags);
+		xas_clear_mark(&xas, PAGECACHE_TAG_DIRTY);
+	xas_clear_mark(&xas, PAGECACHE_TAG_TOWRITE);
+	xas_unlock_irqrestore(&xas, flags);
 }
 
 /*
