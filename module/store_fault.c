@@ -139,7 +139,14 @@ static vm_fault_t vd_store_page_mkwrite(struct vm_fault *vmf)
 		folio_unlock(folio);
 		return VM_FAULT_NOPAGE;
 	}
-	folio_mark_dirty(folio);
+	/*
+	 * A folio already dirty (written through another mapping or by
+	 * write(), or refaulted after its dirty PTE was zapped) has nothing
+	 * to mark: writeback clears PG_dirty only under the folio lock,
+	 * which we hold.
+	 */
+	if (!folio_test_dirty(folio))
+		folio_mark_dirty(folio);
 	folio_wait_stable(folio);
 	atomic64_inc(&st->stats.faults_mkwrite);
 	return VM_FAULT_LOCKED;
