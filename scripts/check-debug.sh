@@ -202,6 +202,10 @@ debug_run() {
 	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + sk))
 	[ "$kbad" -eq 0 ] || bad=1
 	summary+=("$(printf '%-26s %s passed, %s failed, %s skipped' "$kver" "$p" "$f" "$sk")")
+	# vm.sh's reasons (line 2 on of each result): the summary says why.
+	while IFS= read -r why; do
+		summary+=("  why: $why")
+	done < <(cat "$res" "$sres" 2>/dev/null | grep -v '^[0-9]* [0-9]* [0-9]* [0-9]*$' | head -n 8)
 }
 
 summary=()

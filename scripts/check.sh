@@ -77,6 +77,10 @@ for k in $KVERS; do
 		[ $rc -eq 0 ] && [ "$f" -eq 0 ] || verdict=FAILED
 		lines+=("$(printf '%-8s %-26s %s: %d passed, %d failed, %d skipped' \
 			"$k" "$kver" "$verdict" "$p" "$f" "$s")")
+		# vm.sh's reasons (line 2 on): the summary says why, not only that.
+		while IFS= read -r why; do
+			lines+=("         why: $why")
+		done < <(tail -n +2 "$res" | head -n 8)
 	else
 		lines+=("$(printf '%-8s %-26s %s' "$k" "$kver" "FAILED: no result")")
 		bad=1

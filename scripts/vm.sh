@@ -295,7 +295,12 @@ nfail=$(echo "$summary" | grep -c '^FAIL ')
 [ "$nfail" -gt 40 ] && echo "  vm: ... and $((nfail - 40)) more FAIL lines (40 shown)"
 set -- $(echo "$summary" | sed -n 's/^COUNTS //p')
 passed=$1 failed=$2 skipped=$3 problems=$4
-[ -n "$result" ] && echo "$passed $failed $skipped $problems" >"$result"
+# Line 1: the counts; then each reason the run failed, so that a caller's
+# closing summary can say why without the log (CI often shows only the tail).
+if [ -n "$result" ]; then
+	echo "$passed $failed $skipped $problems" >"$result"
+	echo "$summary" | sed -n 's/^FAIL //p' >>"$result"
+fi
 if [ "$mode" = check ]; then
 	echo "  $kernel: $passed passed, $failed failed, $skipped skipped (log: $log)"
 	echo "$summary" | sed -n 's/^RELIABILITY /  /p'
