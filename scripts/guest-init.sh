@@ -107,7 +107,15 @@ run_prog() {
 	wdog=$!
 	wait $pid
 	rc=$?
+	# The watchdog by its pid as well as its session: a program that
+	# exits at once (a whole-program skip) can end before the watchdog's
+	# child has called setsid(), when there is no process group $wdog
+	# yet; the group kill alone then missed it, and it ran out its sleep
+	# and reported a timeout. setsid(1) here does not fork (a background
+	# child is no group leader), so $wdog is the sh that would touch
+	# /tmp/timedout, before and after its exec.
 	kill -KILL -$wdog 2>/dev/null
+	kill -KILL $wdog 2>/dev/null
 	wait $wdog 2>/dev/null
 	timedout=0
 	[ -e /tmp/timedout ] && timedout=1
