@@ -205,7 +205,7 @@ debug_run() {
 	# vm.sh's reasons (line 2 on of each result): the summary says why.
 	while IFS= read -r why; do
 		summary+=("  why: $why")
-	done < <(cat "$res" "$sres" 2>/dev/null | grep -v '^[0-9]* [0-9]* [0-9]* [0-9]*$' | head -n 8)
+	done < <(for r in "$res" "$sres"; do tail -n +2 "$r" 2>/dev/null; done | head -n 8)
 }
 
 summary=()
