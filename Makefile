@@ -209,7 +209,7 @@ help:
 	@echo '  KEY, CERT            signing key and certificate (default MOK.priv, MOK.der)'
 	@echo '  KO                   module sign signs (default module/vmapdemo.ko, built first)'
 	@echo '  DEMO_KERNEL          kernel of demo (default 6.12)'
-	@echo '  ACCEL                tcg (default) or kvm'
+	@echo '  ACCEL                tcg (default, one host thread), mttcg or kvm'
 	@echo '  BENCH_MODE           wall (default) or icount; BENCH_CPU, BENCH_ARGS (scripts/bench.sh)'
 	@echo '  VMAPDEMO_CACHE       cache directory (default ~/.cache/vmapdemo)'
 	@echo '  VMAPDEMO_JOBS        parallel jobs of the debug kernel build'

@@ -144,7 +144,7 @@ share_args=(
 [ "$cwd_share" = 1 ] &&
 	share_args+=(-virtfs "local,path=$cwd,mount_tag=cwd,security_model=passthrough")
 
-qemu=(qemu-system-x86_64 -accel "${ACCEL:-tcg}" -m "$mem" -smp 2 -no-reboot
+qemu=(qemu-system-x86_64 -accel "$("$top/scripts/accel.sh" "${ACCEL:-tcg}")" -m "$mem" -smp 2 -no-reboot
 	-kernel "$kimage" -initrd "$initrd" -display none -monitor none
 	"${share_args[@]}")
 cmdline="panic=-1 oops=panic nokaslr $append"

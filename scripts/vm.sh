@@ -19,8 +19,10 @@
 # --cpu passes -cpu MODEL to QEMU (default: QEMU's own default model);
 # --icount runs TCG with -icount shift=SHIFT (deterministic, one vCPU thread).
 #
-# Environment: ACCEL=tcg (default) or ACCEL=kvm (opt-in: a guest that has
-# not booted within KVM_WATCHDOG seconds is killed and rerun under TCG).
+# Environment: ACCEL=tcg (default; single-threaded, scripts/accel.sh says
+# why), ACCEL=mttcg (a host thread per vCPU) or ACCEL=kvm (opt-in: a guest
+# that has not booted within KVM_WATCHDOG seconds is killed and rerun under
+# TCG).
 #
 # In check mode the run fails on: a failed or missing test result, a module
 # that does not load or unload, a test program killed by its own time limit
@@ -119,7 +121,7 @@ cmdline="$cmdline vmapdemo.mode=$mode vmapdemo.timeout=$((timeout - 60)) $append
 
 qemu_args() {
 	local accel=$1
-	echo -accel "$accel" -m "$mem" -smp 2 -no-reboot \
+	echo -accel "$("$top/scripts/accel.sh" "$accel")" -m "$mem" -smp 2 -no-reboot \
 		-kernel "$kimage" -initrd "$initrd"
 	[ -n "$cpu" ] && echo -cpu "$cpu"
 	[ -n "$icount" ] && echo -icount "shift=$icount"
