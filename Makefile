@@ -210,6 +210,7 @@ help:
 	@echo '  KO                   module sign signs (default module/vmapdemo.ko, built first)'
 	@echo '  DEMO_KERNEL          kernel of demo (default 6.12)'
 	@echo '  ACCEL                tcg (default, one host thread), mttcg or kvm'
+	@echo '  KVM_WATCHDOG         seconds a KVM guest has to boot before TCG takes over (60)'
 	@echo '  BENCH_MODE           wall (default) or icount; BENCH_CPU, BENCH_ARGS (scripts/bench.sh)'
 	@echo '  VMAPDEMO_CACHE       cache directory (default ~/.cache/vmapdemo)'
 	@echo '  VMAPDEMO_JOBS        parallel jobs of the debug kernel build'

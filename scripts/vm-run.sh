@@ -144,9 +144,14 @@ share_args=(
 [ "$cwd_share" = 1 ] &&
 	share_args+=(-virtfs "local,path=$cwd,mount_tag=cwd,security_model=passthrough")
 
-qemu=(qemu-system-x86_64 -accel "$("$top/scripts/accel.sh" "${ACCEL:-tcg}")" -m "$mem" -smp 2 -no-reboot
-	-kernel "$kimage" -initrd "$initrd" -display none -monitor none
-	"${share_args[@]}")
+accel=${ACCEL:-tcg}
+qemu_cmd() {	# the QEMU command line for accelerator $accel
+	qemu=(qemu-system-x86_64 -accel "$("$top/scripts/accel.sh" "$accel")"
+		-m "$mem" -smp 2 -no-reboot -kernel "$kimage" -initrd "$initrd"
+		-display none -monitor none -pidfile "$work/qemu.pid"
+		"${share_args[@]}")
+}
+qemu_cmd
 cmdline="panic=-1 oops=panic nokaslr $append"
 
 if [ "$shell" = 1 ]; then
@@ -161,13 +166,34 @@ limit=()
 [ "$timeout" -gt 0 ] && limit=(timeout -k 5 "$timeout")
 # In the background, so that a signal to us stops QEMU too (timeout(1)
 # puts it in a process group of its own).
-"${limit[@]}" "${qemu[@]}" -serial "file:$log" -serial stdio \
-	-append "console=ttyS0 loglevel=5 $cmdline" </dev/null &
-qpid=$!
-trap 'kill $qpid 2>/dev/null; wait $qpid; rm -rf "$work"; exit 130' INT TERM
-wait $qpid
-qrc=$?
-trap - INT TERM
+boot() {
+	local dog=
+	rm -f "$work/qemu.pid"
+	if [ "$accel" = kvm ]; then
+		"$top/scripts/boot-watchdog.sh" "${KVM_WATCHDOG:-60}" "$log" \
+			'^VMRUN: boot ' "$work/qemu.pid" &
+		dog=$!
+	fi
+	"${limit[@]}" "${qemu[@]}" -serial "file:$log" -serial stdio \
+		-append "console=ttyS0 loglevel=5 $cmdline" </dev/null &
+	qpid=$!
+	trap 'kill $qpid $dog 2>/dev/null; wait $qpid; rm -rf "$work"; exit 130' INT TERM
+	wait $qpid
+	qrc=$?
+	trap - INT TERM
+	if [ -n "$dog" ]; then
+		kill "$dog" 2>/dev/null
+		wait "$dog" 2>/dev/null
+	fi
+}
+boot
+# A KVM guest that never reached its init boots again under TCG.
+if [ "$accel" = kvm ] && ! grep -q '^VMRUN: boot ' "$log"; then
+	echo "vm-run.sh: the KVM guest did not boot; falling back to TCG" >&2
+	accel=tcg
+	qemu_cmd
+	boot
+fi
 rc=$(sed -n 's/\r$//; s/^VMRUN: exit \([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
 if [ -z "$rc" ]; then
 	echo "vm-run.sh: the guest did not report an exit status (qemu rc=$qrc; log: $log)" >&2

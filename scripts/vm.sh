@@ -21,8 +21,8 @@
 #
 # Environment: ACCEL=tcg (default; single-threaded, scripts/accel.sh says
 # why), ACCEL=mttcg (a host thread per vCPU) or ACCEL=kvm (opt-in: a guest
-# that has not booted within KVM_WATCHDOG seconds is killed and rerun under
-# TCG).
+# whose init has not started within KVM_WATCHDOG seconds, default 60, is
+# killed and rerun under TCG: scripts/boot-watchdog.sh).
 #
 # In check mode the run fails on: a failed or missing test result, a module
 # that does not load or unload, a test program killed by its own time limit
@@ -144,12 +144,23 @@ progress() {
 }
 
 run_qemu() {
-	local accel=$1 limit=$2
+	local accel=$1 limit=$2 rc dog=
+	rm -f "$work/qemu.pid"
+	if [ "$accel" = kvm ]; then
+		"$top/scripts/boot-watchdog.sh" "${KVM_WATCHDOG:-60}" "$log" \
+			'^VMAPDEMO: boot ' "$work/qemu.pid" &
+		dog=$!
+	fi
 	# shellcheck disable=SC2046
 	timeout -k 5 "$limit" qemu-system-x86_64 $(qemu_args "$accel") \
-		-display none -monitor none -serial stdio \
+		-display none -monitor none -serial stdio -pidfile "$work/qemu.pid" \
 		-append "$cmdline" </dev/null 2>&1 | progress
-	return "${PIPESTATUS[0]}"
+	rc=${PIPESTATUS[0]}
+	if [ -n "$dog" ]; then
+		kill "$dog" 2>/dev/null
+		wait "$dog" 2>/dev/null
+	fi
+	return "$rc"
 }
 
 if [ "$mode" = shell ]; then
