@@ -11,7 +11,8 @@
 #	deterministic comparisons between commits (guest ns are instructions)
 #   BENCH_CPU=max         the QEMU -cpu model (recorded with the results)
 #   BENCH_ARGS="..."      arguments for vmapdemo_bench (e.g. "-r 7 -o priv")
-#   BENCH_THP="always never"   THP settings to run, in order
+#   BENCH_THP="always never"   THP settings to run, in order; "shmem" is
+#	always with shmem_enabled=always too (the others leave it never)
 #   BENCH_KERNEL=6.12     a stock kernel only: never the debug kernel
 set -uo pipefail
 
@@ -52,8 +53,8 @@ out=$top/build/bench/result-$kver-$mode.txt
 qemu=$(qemu-system-x86_64 --version | head -n 1)
 date=$(date -u '+%Y-%m-%d %H:%M UTC')
 commit=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
-qopts="-accel tcg -cpu $cpu -smp $smp -m 1024${icount:+ -icount shift=$icount}"
-cmd="BENCH_MODE=$mode${BENCH_CPU:+ BENCH_CPU=$cpu}${BENCH_ARGS:+ BENCH_ARGS=\"$args\"} make bench"
+qopts="-accel $("$top/scripts/accel.sh" "${ACCEL:-tcg}") -cpu $cpu -smp $smp -m 1024${icount:+ -icount shift=$icount}"
+cmd="BENCH_MODE=$mode${BENCH_CPU:+ BENCH_CPU=$cpu}${BENCH_THP:+ BENCH_THP=\"$thp\"}${BENCH_ARGS:+ BENCH_ARGS=\"$args\"} make bench"
 
 echo "==> running the benchmark in the VM ($qopts)"
 "$top/scripts/vm.sh" --kernel "$kver" --mode bench --ko "$ko" \

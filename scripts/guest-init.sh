@@ -233,12 +233,22 @@ bench)
 		grep -xE 'erms|fsrm|avx2|avx512f|la57' | tr '\n' ' ')"
 	say "bench clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 	say "bench thp-default $(cat $thp)"
+	# "shmem" is THP always for shmem too (memfd, /dev/zero shared and
+	# vmapdemo's shared objects follow shmem_enabled); the other settings
+	# leave shmem_enabled as the kernel booted (Debian: never).
+	shmem=/sys/kernel/mm/transparent_hugepage/shmem_enabled
+	cur() { sed 's/.*\[\(.*\)\].*/\1/' "$1"; }	# the [selected] value
+	shmem_def=$(cur $shmem)
 	for t in $(echo "$bench_thp" | tr , ' '); do
-		echo "$t" >$thp || status=bench-failed
-		say "bench thp $(cat $thp)"
+		case $t in
+		shmem) echo always >$thp && echo always >$shmem ;;
+		*) echo "$t" >$thp && echo "$shmem_def" >$shmem ;;
+		esac || status=bench-failed
+		say "bench thp $(cat $thp) shmem $(cat $shmem)"
 		say "bench-begin"
 		# shellcheck disable=SC2086
-		/bench/vmapdemo_bench -l "$t" $bench_args || status=bench-failed
+		/bench/vmapdemo_bench -l "$(cur $thp), shmem $(cur $shmem)" \
+			$bench_args || status=bench-failed
 		say "bench-end"
 	done
 	;;
