@@ -13,8 +13,9 @@
 # back from the int3 of text_poke_bp() (static keys, alternatives): the
 # guest takes "Oops: int3" in kernel text it never broke into, with
 # oops=panic a dead guest.  Seen during boot, before vmapdemo is loaded, in
-# 2 of 108 boots of 6.12 beside two other guests, and 0 of 75 with one
-# thread; a 6.12 check run took 82 s with either.
+# 2 of 228 boots of 6.12 beside two other guests, 0 of 195 with one thread
+# (too rare to prove much: the reason is that with one thread no vCPU runs
+# while another patches code); a 6.12 check run took 82 s with either.
 case ${1:-tcg} in
 tcg) echo tcg,thread=single ;;
 mttcg) echo tcg,thread=multi ;;
