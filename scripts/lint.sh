@@ -108,6 +108,10 @@ sp_find=$out/sparse.findings
 : >"$sp_find"
 kvers_done=
 sp_noise=0
+# The kernel builds below must not inherit our make's flags: with
+# "make -s lint" Kbuild would go silent and print no "  CHECK " line, and
+# sparse would look as if it had not run. They have their own -j.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 for k in $KVERS; do
 	if ! kver=$("$top/scripts/kernels.sh" "$k"); then
 		echo "kernel $k: cannot resolve" | tee -a "$w1_find" >>"$sp_find"
