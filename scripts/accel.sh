@@ -6,7 +6,8 @@
 #
 #   tcg    single-threaded TCG: both vCPUs take turns on one host thread.
 #   mttcg  multi-threaded TCG: a host thread per vCPU (QEMU's own default).
-#   kvm    KVM (opt-in; vm.sh falls back to tcg when the guest hangs).
+#   kvm    KVM (opt-in; vm.sh and vm-run.sh fall back to tcg when the
+#          guest does not boot: scripts/boot-watchdog.sh).
 #
 # Why tcg is single-threaded: under multi-threaded TCG, QEMU 7.2 (Debian
 # 12's) now and then lets a vCPU run code another vCPU has just patched
