@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <time.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -188,6 +189,55 @@ static inline int vd_maps_line(const void *addr, char *line, size_t len)
 	}
 	fclose(f);
 	return found;
+}
+
+/* A field (in kB) of the /proc/self/smaps entry of the VMA containing addr. */
+static inline long vd_smaps_kb(const void *addr, const char *field)
+{
+	unsigned long a = (unsigned long)addr, start, end;
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0;
+	long val = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			if (in)
+				break;
+			in = a >= start && a < end;
+			continue;
+		}
+		if (in && !strncmp(line, field, strlen(field))) {
+			val = strtol(line + strlen(field), NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/*
+ * Map @len bytes of @fd from offset 0 (@flags: MAP_SHARED or MAP_PRIVATE)
+ * at a 2 MiB-aligned address, inside a PROT_NONE reservation of
+ * @len + 2 MiB returned in *@area, which the caller unmaps; MAP_FAILED on
+ * error. Aligned whatever the kernel's get_unmapped_area does (6.1 aligns
+ * only DAX files).
+ */
+static inline char *vd_map_pmd_aligned(int fd, size_t len, int flags,
+				       char **area)
+{
+	const size_t pmd = 2UL << 20;
+	char *p;
+
+	*area = mmap(NULL, len + pmd, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	if (*area == MAP_FAILED)
+		return MAP_FAILED;
+	p = (char *)(((unsigned long)*area + pmd - 1) & ~(pmd - 1));
+	return mmap(p, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, 0);
 }
 
 /* Two pipes to hand control back and forth between parent and child. */

@@ -824,33 +824,6 @@ TEST(userfaultfd_documented)
 	close(uffd);
 }
 
-/* A field (in kB) of the /proc/self/smaps entry of the VMA containing addr. */
-static long smaps_kb(const void *addr, const char *field)
-{
-	unsigned long a = (unsigned long)addr, start, end;
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	int in = 0;
-	long val = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-			if (in)
-				break;
-			in = a >= start && a < end;
-			continue;
-		}
-		if (in && !strncmp(line, field, strlen(field))) {
-			val = strtol(line + strlen(field), NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
 /* A field (in kB) of /proc/meminfo. */
 static long meminfo_kb(const char *field)
 {
@@ -889,7 +862,7 @@ TEST(accounting_documented)
 		ASSERT_NE(MAP_FAILED, p);
 		for (off = 0; off < 64 * (size_t)ps; off += ps)
 			(void)*(volatile char *)(p + off);
-		rss = smaps_kb(p, "Rss:");
+		rss = vd_smaps_kb(p, "Rss:");
 		TH_LOG("%s: 64 private pages read, Rss %ld kB", paths[i], rss);
 		EXPECT_EQ(0, rss);
 		munmap(p, 64 * ps);
@@ -911,7 +884,7 @@ TEST(accounting_documented)
 		ASSERT_EQ(p, mmap(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0));
 		madvise(p, len, MADV_HUGEPAGE);
 		memset(p, 1, len);
-		thp = smaps_kb(p, "AnonHugePages:");
+		thp = vd_smaps_kb(p, "AnonHugePages:");
 		TH_LOG("%s: 4 MiB private written, AnonHugePages %ld kB", paths[i], thp);
 		if (i)
 			EXPECT_EQ(0, thp);
@@ -1120,7 +1093,7 @@ TEST(private_faults_from_threads_match_dev_zero)
 			ASSERT_EQ(0, pthread_join(tid[j], NULL));
 			EXPECT_TRUE(t[j].ok) TH_LOG("%s thread %d", mem_paths[i], j);
 		}
-		anon[i] = smaps_kb(p, "Anonymous:");
+		anon[i] = vd_smaps_kb(p, "Anonymous:");
 		TH_LOG("%s: 4 threads wrote 8 MiB privately, Anonymous %ld kB",
 		       mem_paths[i], anon[i]);
 		munmap(p, len);
@@ -1134,20 +1107,13 @@ TEST(private_faults_from_threads_match_dev_zero)
 /* A 2 MiB-aligned shared mapping of @len of @path, or MAP_FAILED. */
 static char *map_pmd_aligned(const char *path, size_t len, char **area)
 {
-	const size_t pmd = 2UL << 20;
 	int fd = open(path, O_RDWR | O_CLOEXEC);
 	char *p;
 
 	*area = MAP_FAILED;
 	if (fd < 0)
 		return MAP_FAILED;
-	*area = mmap(NULL, len + pmd, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (*area == MAP_FAILED) {
-		close(fd);
-		return MAP_FAILED;
-	}
-	p = (char *)(((unsigned long)*area + pmd - 1) & ~(pmd - 1));
-	p = mmap(p, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	p = vd_map_pmd_aligned(fd, len, MAP_SHARED, area);
 	close(fd);
 	return p;
 }
@@ -1182,7 +1148,7 @@ TEST(shared_thp_pmd_mapped_like_dev_zero)
 		for (off = 0; off < len; off += ps)
 			p[off] = 1;
 		GET_STATS(&st1);
-		pmd_kb[i] = smaps_kb(p, "ShmemPmdMapped:");
+		pmd_kb[i] = vd_smaps_kb(p, "ShmemPmdMapped:");
 		TH_LOG("%s: 64 MiB written, ShmemPmdMapped %ld kB", mem_paths[i], pmd_kb[i]);
 		if (i) {
 			TH_LOG("vmapdemo: %llu write faults",
