@@ -74,6 +74,21 @@ static inline struct folio *vd_filemap_lock_folio(struct address_space *mapping,
 }
 
 /*
+ * A folio of 2^@order pages for the page cache, unlocked and not yet added.
+ * 6.19 gave filemap_alloc_folio() a NUMA mempolicy (7f3779a3ac3e, for
+ * guest_memfd); NULL is the task's, as before.
+ */
+static inline struct folio *vd_filemap_alloc_folio(gfp_t gfp,
+						   unsigned int order)
+{
+#if KERNEL_VERSION(6, 19, 0) > LINUX_VERSION_CODE
+	return filemap_alloc_folio(gfp, order);
+#else
+	return filemap_alloc_folio(gfp, order, NULL);
+#endif
+}
+
+/*
  * Map the kernel's zero page at @addr of @vma: a copy-on-write VMA, which
  * vm_mixed_ok() allows the zero pfn in without VM_MIXEDMAP.
  * 6.17 dropped pfn_t ("mm: remove callers of pfn_t functionality", and
