@@ -48,13 +48,22 @@ static unsigned int writeback_age_ms = 30000;
 module_param_cb(writeback_age_ms, &vd_store_age_ops, &writeback_age_ms, 0644);
 MODULE_PARM_DESC(writeback_age_ms, "write back store pages dirty for longer than this (ms, default 30000, 0 = no background writeback)");
 
+static bool store_huge;
+module_param(store_huge, bool, 0644);
+MODULE_PARM_DESC(store_huge, "1: add PMD-size folios where the aligned 2 MiB is inside the store, as tmpfs huge=within_size (default 0)");
+
+bool vd_store_huge(void)
+{
+	return READ_ONCE(store_huge);
+}
+
 static struct vd_store *vd_stores;
 static unsigned int vd_nr_stores;
 /* Protects vd_stores_live, so that a parameter write never kicks a gone store. */
 static DEFINE_MUTEX(vd_stores_lock);
 static bool vd_stores_live;
 
-/* Folios carrying the mapping's dirty tag: a walk, for the statistics. */
+/* Pages of the folios carrying the dirty tag: a walk, for the statistics. */
 static unsigned long vd_store_nr_dirty(struct vd_store *st)
 {
 	XA_STATE(xas, &vd_store_mapping(st)->i_pages, 0);
@@ -63,9 +72,9 @@ static unsigned long vd_store_nr_dirty(struct vd_store *st)
 
 	rcu_read_lock();
 	xas_for_each_marked(&xas, entry, ULONG_MAX, PAGECACHE_TAG_DIRTY) {
-		if (xas_retry(&xas, entry))
+		if (xas_retry(&xas, entry) || xa_is_value(entry))
 			continue;
-		n++;
+		n += folio_nr_pages(entry);
 		if (need_resched()) {
 			xas_pause(&xas);
 			rcu_read_unlock();
@@ -129,7 +138,7 @@ static ssize_t vd_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		loff_t size;
 
 		filemap_invalidate_lock_shared(mapping);
-		folio = vd_store_get_folio(st, index, false, &major);
+		folio = vd_store_get_folio(st, index, true, false, &major);
 		/* After the lookup, as filemap_read(): no data past a shrink. */
 		size = vd_store_size(st);
 		filemap_invalidate_unlock_shared(mapping);
@@ -148,8 +157,8 @@ static ssize_t vd_store_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		n = min_t(loff_t, n, size - pos);
 		/* No lock held: the copy may fault on a mapping of this store. */
 		if (folio) {
-			copied = copy_page_to_iter(folio_page(folio, 0), offset,
-						   n, to);
+			copied = copy_page_to_iter(folio_file_page(folio, index),
+						   offset, n, to);
 			folio_mark_accessed(folio);
 			folio_put(folio);
 		} else {
@@ -193,7 +202,7 @@ static ssize_t vd_store_write_page(struct vd_store *st, pgoff_t index,
 		return -EFAULT;
 
 	filemap_invalidate_lock_shared(mapping);
-	folio = vd_store_get_folio(st, index, true, &major);
+	folio = vd_store_get_folio(st, index, true, true, &major);
 	filemap_invalidate_unlock_shared(mapping);
 	if (IS_ERR(folio))
 		return PTR_ERR(folio);
@@ -206,8 +215,8 @@ static ssize_t vd_store_write_page(struct vd_store *st, pgoff_t index,
 	 * the caller faults it in and retries.
 	 */
 	pagefault_disable();
-	copied = vd_copy_page_from_iter_atomic(folio_page(folio, 0), offset, n,
-					       from);
+	copied = vd_copy_page_from_iter_atomic(folio_file_page(folio, index),
+					       offset, n, from);
 	pagefault_enable();
 	flush_dcache_folio(folio);
 	if (copied) {
@@ -329,7 +338,8 @@ static loff_t vd_store_seek_data_hole(struct vd_store *st, loff_t offset,
 		}
 		if (found == ULONG_MAX)
 			return -ENXIO;
-		return found == index ? offset : (loff_t)found << PAGE_SHIFT;
+		/* A large folio's entry is found at its first index. */
+		return found <= index ? offset : (loff_t)found << PAGE_SHIFT;
 	}
 	while (index <= last && vd_store_has_page(st, index)) {
 		index++;
@@ -380,7 +390,10 @@ static void vd_store_zero_tail(struct vd_store *st, pgoff_t index,
 	if (IS_ERR(folio))	/* not without FGP_CREAT; for the checkers */
 		folio = NULL;
 	if (folio) {
-		folio_zero_segment(folio, offset, PAGE_SIZE);
+		size_t start = offset_in_folio(folio,
+					       ((loff_t)index << PAGE_SHIFT) + offset);
+
+		folio_zero_segment(folio, start, start + PAGE_SIZE - offset);
 		flush_dcache_folio(folio);
 	}
 	bpage = vd_pages_lookup(&st->backing, index);
@@ -414,11 +427,95 @@ static void vd_store_zero_eof(struct vd_store *st)
 	filemap_invalidate_unlock_shared(mapping);
 }
 
+/*
+ * Before a shrink to @new_size: a large folio (store_huge) that the new end
+ * falls inside is replaced by small folios with the same bytes and dirty
+ * state for the pages that stay, or dropped whole if it is clean (the
+ * medium holds its bytes). Truncation would split it instead, and the
+ * core's split drops the tails past the end with
+ * folio_account_cleaned(tail, inode_to_wb(inode)) if they are dirty: a
+ * NULL dereference for an inode without writeback, as ours is on the noop
+ * bdi (6.1 to 7.3). Splitting ourselves is not possible either: the split
+ * is not exported.
+ *
+ * The folio is unmapped first (a fault waits for invalidate_lock) and
+ * checked for pins then, as INVALIDATE does: a pinner's later writes to
+ * the pages that stay would go to a folio the store no longer has, so a
+ * pinned folio refuses the shrink. The store's size is set to the folio's
+ * start before the folio is unlocked, so fault-around (which maps only up
+ * to i_size) cannot map it again and ->page_mkwrite refuses it until it
+ * is gone. The small folios (at most 511 pages, replacing a folio that
+ * held them) are allocated and added with __GFP_NOFAIL: once the large
+ * folio is gone they hold the only copy of dirty data, so neither their
+ * allocation nor their memcg charge may fail.
+ *
+ * Return: 0 (nothing changed, or the folio was replaced and the size is
+ * now the folio's start) or -EBUSY (pinned; nothing changed).
+ * Context: st->lock and invalidate_lock (exclusive) held.
+ */
+static int vd_store_demote(struct vd_store *st, loff_t new_size)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	gfp_t gfp = mapping_gfp_mask(mapping);
+	pgoff_t index = DIV_ROUND_UP_ULL(new_size, PAGE_SIZE);
+	struct folio *folio, **small = NULL;
+	pgoff_t start, i, n = 0;
+	loff_t fstart, flen;
+	int ret = 0;
+
+	folio = vd_filemap_lock_folio(mapping, index, false);
+	if (IS_ERR_OR_NULL(folio))
+		return 0;
+	start = folio->index;
+	if (!folio_test_large(folio) || start == index)
+		goto out_unlock;
+	fstart = (loff_t)start << PAGE_SHIFT;
+	flen = folio_size(folio);
+	unmap_mapping_range(mapping, fstart, flen, 0);
+	if (folio_maybe_dma_pinned(folio)) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	if (folio_test_dirty(folio)) {
+		n = index - start;
+		small = kmalloc_array(n, sizeof(*small),
+				      GFP_KERNEL | __GFP_NOFAIL);
+		for (i = 0; i < n; i++) {
+			small[i] = vd_filemap_alloc_folio(gfp | __GFP_NOFAIL, 0);
+			copy_highpage(folio_page(small[i], 0), folio_page(folio, i));
+		}
+	}
+	vd_store_set_size(st, fstart);
+	folio_unlock(folio);
+	truncate_inode_pages_range(mapping, fstart, fstart + flen - 1);
+	folio_put(folio);
+	atomic64_add(n, &st->stats.pages_alloc);
+	for (i = 0; i < n; i++) {
+		folio = small[i];
+		/* Nobody else adds a folio under invalidate_lock. */
+		WARN_ON_ONCE(filemap_add_folio(mapping, folio, start + i,
+					       gfp | __GFP_NOFAIL));
+		flush_dcache_folio(folio);
+		folio_mark_uptodate(folio);
+		folio_mark_dirty(folio);
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+	kfree(small);
+	return 0;
+
+out_unlock:
+	folio_unlock(folio);
+	folio_put(folio);
+	return ret;
+}
+
 static int vd_store_resize(struct vd_store *st, loff_t new_size)
 {
 	struct address_space *mapping = vd_store_mapping(st);
 	loff_t holebegin = round_up(new_size, PAGE_SIZE);
 	unsigned long before;
+	int ret = 0;
 
 	if (mutex_lock_interruptible(&st->lock))
 		return -EINTR;
@@ -430,8 +527,13 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 		goto out;
 	}
 	filemap_invalidate_lock(mapping);
-	vd_store_set_size(st, new_size);
 	before = vd_store_nr_cached(st);
+	ret = vd_store_demote(st, new_size);
+	if (ret) {
+		filemap_invalidate_unlock(mapping);
+		goto out;
+	}
+	vd_store_set_size(st, new_size);
 	/* truncate_pagecache(), with the medium's pages after the cache's. */
 	unmap_mapping_range(mapping, holebegin, 0, 1);
 	truncate_inode_pages(mapping, holebegin);
@@ -445,6 +547,8 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 	filemap_invalidate_unlock(mapping);
 out:
 	mutex_unlock(&st->lock);
+	if (ret)
+		return ret;
 	atomic64_inc(&st->stats.resizes);
 	return 0;
 }
@@ -678,6 +782,12 @@ static const struct file_operations vd_store_fops = {
 #else
 	.mmap		= vd_store_mmap,
 #endif
+	/*
+	 * Mappings of 2 MiB or more start on a PMD boundary where the
+	 * kernel aligns file mappings (6.12 on; NULL without THP), so that
+	 * store_huge folios can be PMD-mapped.
+	 */
+	.get_unmapped_area = thp_get_unmapped_area,
 	.fsync		= vd_store_fsync,
 	.unlocked_ioctl	= vd_store_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
@@ -739,6 +849,8 @@ static int vd_store_create(struct vd_store *st, unsigned int index)
 	st->inode->i_private = st;
 	/* The cache; backing pages are never mapped nor in a page cache. */
 	st->inode->i_mapping->a_ops = &vd_store_aops;
+	/* Faults may add PMD-size folios (store_huge). */
+	mapping_set_large_folios(st->inode->i_mapping);
 	/*
 	 * On the superblock's inode list, as a filesystem's inodes are, so
 	 * that drop_caches (drop_pagecache_sb()) reaches the cache as it

@@ -57,6 +57,16 @@
  * cannot be written, so mapping the store's pages read-only into it keeps
  * it coherent.
  *
+ * Large folios (the store_huge parameter): ->fault, read() and write()
+ * add a PMD-size folio where the aligned 2 MiB around the page is inside
+ * the store (vd_store_huge_order(); not for a fault in a MADV_NOHUGEPAGE
+ * VMA), and the core maps it with one PMD where the VMA is aligned to
+ * match. A large folio has one
+ * dirty bit: a sync copies exactly its range's pages of it and cleans it
+ * only when it covers the folio (vd_store_writeback_folio()). No large
+ * folio ever reaches past the end of the store: a shrink into one replaces
+ * it by small folios first (vd_store_demote(), which says why).
+ *
  * Every folio in the mapping is uptodate once unlocked: only this file
  * adds folios (there is no ->read_folio, so readahead adds none), and it
  * fills a folio under the folio lock before anyone else can lock it.
@@ -247,7 +257,7 @@ static inline void vd_store_set_size(struct vd_store *st, loff_t size)
 	i_size_write(st->inode, size);
 }
 
-/* Folios in the cache (all order 0: the mapping has no large folios). */
+/* Pages in the cache (nrpages counts the pages of large folios too). */
 static inline unsigned long vd_store_nr_cached(struct vd_store *st)
 {
 	return READ_ONCE(vd_store_mapping(st)->nrpages);
@@ -256,11 +266,12 @@ static inline unsigned long vd_store_nr_cached(struct vd_store *st)
 /* store.c */
 unsigned long vd_store_note_removed(struct vd_store *st, unsigned long before);
 unsigned int vd_store_writeback_age(void);
+bool vd_store_huge(void);
 
 /* store_fault.c */
 extern const struct address_space_operations vd_store_aops;
 struct folio *vd_store_get_folio(struct vd_store *st, pgoff_t index,
-				 bool create, bool *major);
+				 bool huge, bool create, bool *major);
 #ifdef VD_HAVE_MMAP_PREPARE
 int vd_store_mmap_prepare(struct vm_area_desc *desc);
 #else

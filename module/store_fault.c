@@ -14,49 +14,107 @@
 #include "store.h"
 
 /*
- * The cache folio at @index, locked, uptodate and with a reference. An
- * absent one is added (__filemap_get_folio() with FGP_CREAT:
- * filemap_add_folio(), which charges it to the caller's memcg and puts
- * it on the LRU) and filled, under its lock, from the medium (*@major
- * set), or with zeros where the medium holds no page. With !@create a
- * hole in both tiers gives NULL and adds nothing (read() of a hole).
+ * Add a folio of 2^@order pages that covers @index, locked and not
+ * uptodate, or return NULL if that cannot be done now: no memory (we ask
+ * without retrying, as a THP allocation does), no memcg charge, or a
+ * folio already in the range (filemap_add_folio() adds none over
+ * another). The caller then falls back to one page.
+ */
+static struct folio *vd_store_add_large(struct address_space *mapping,
+					pgoff_t index, unsigned int order)
+{
+	gfp_t gfp = mapping_gfp_mask(mapping) | __GFP_NORETRY | __GFP_NOWARN;
+	struct folio *folio;
+
+	folio = vd_filemap_alloc_folio(gfp, order);
+	if (!folio)
+		return NULL;
+	if (filemap_add_folio(mapping, folio, round_down(index, 1UL << order),
+			      gfp)) {
+		folio_put(folio);
+		return NULL;
+	}
+	return folio;
+}
+
+/*
+ * The order of the folio to add at @index: a PMD-size folio where
+ * store_huge asks for one and the aligned 2 MiB range around @index is
+ * inside the store (as tmpfs's huge=within_size: a folio past the end
+ * could be mapped by a PMD where a touch must raise SIGBUS), else 0.
+ * Whether a mapping can map it with a PMD is the core's business
+ * (do_set_pmd() checks the VMA's alignment).
+ * Context: invalidate_lock held (the size is stable).
+ */
+static unsigned int vd_store_huge_order(struct vd_store *st, pgoff_t index)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	if (vd_store_huge() &&
+	    round_down(index, HPAGE_PMD_NR) + HPAGE_PMD_NR <= vd_store_nr_pages(st))
+		return HPAGE_PMD_ORDER;
+#endif
+	return 0;
+}
+
+/*
+ * The cache folio that holds @index, locked, uptodate and with a
+ * reference. An absent one is added (filemap_add_folio(), which charges
+ * it to the caller's memcg and puts it on the LRU: a PMD-size folio if
+ * @huge and vd_store_huge_order() says so and it can be had, else one
+ * page) and filled, under its lock, page by page from the medium (*@major
+ * set if any page was there), with zeros where the medium holds no page.
+ * With !@create a hole in both tiers gives NULL and adds nothing (read()
+ * of a hole). The folio may be large whatever @huge: callers find their
+ * page with folio_file_page().
  *
  * The cache is looked at first: a folio reclaimed after that was clean,
- * so the medium holds its data by then. The medium's page is stable
- * while we copy it: it is only written under the lock of the cache folio
- * at the same index, which is ours now, and only removed under
+ * so the medium holds its data by then. The medium's pages are stable
+ * while we copy them: one is only written under the lock of the cache
+ * folio that holds its index, which is ours now, and only removed under
  * invalidate_lock held exclusively.
  * Context: invalidate_lock held shared.
  */
 struct folio *vd_store_get_folio(struct vd_store *st, pgoff_t index,
-				 bool create, bool *major)
+				 bool huge, bool create, bool *major)
 {
 	struct address_space *mapping = vd_store_mapping(st);
-	struct folio *folio;
-	struct page *bpage;
+	unsigned int order = huge ? vd_store_huge_order(st, index) : 0;
+	struct folio *folio = NULL;
+	long i, nr, nmajor = 0;
 
 	*major = false;
 	folio = vd_filemap_lock_folio(mapping, index, false);
 	if (!folio) {
 		if (!create && !xa_load(&st->backing.xa, index))
 			return NULL;
-		folio = vd_filemap_lock_folio(mapping, index, true);
+		if (order)
+			folio = vd_store_add_large(mapping, index, order);
+		if (!folio)
+			folio = vd_filemap_lock_folio(mapping, index, true);
 	}
 	if (IS_ERR(folio) || folio_test_uptodate(folio))
 		return folio;
 
-	bpage = vd_pages_lookup(&st->backing, index);
-	if (bpage) {
-		copy_highpage(folio_page(folio, 0), bpage);
-		put_page(bpage);
+	nr = folio_nr_pages(folio);
+	for (i = 0; i < nr; i++) {
+		struct page *bpage = vd_pages_lookup(&st->backing,
+						     folio->index + i);
+
+		if (bpage) {
+			copy_highpage(folio_page(folio, i), bpage);
+			put_page(bpage);
+			nmajor++;
+		} else {
+			clear_highpage(folio_page(folio, i));
+		}
+	}
+	if (nmajor) {
 		*major = true;
-		atomic64_inc(&st->stats.faults_major);
-	} else {
-		clear_highpage(folio_page(folio, 0));
+		atomic64_add(nmajor, &st->stats.faults_major);
 	}
 	flush_dcache_folio(folio);
 	folio_mark_uptodate(folio);
-	atomic64_inc(&st->stats.pages_alloc);
+	atomic64_add(nr, &st->stats.pages_alloc);
 	return folio;
 }
 
@@ -88,7 +146,9 @@ static vm_fault_t vd_store_fault(struct vm_fault *vmf)
 		atomic64_inc(&st->stats.faults_sigbus);
 		return VM_FAULT_SIGBUS;
 	}
-	folio = vd_store_get_folio(st, vmf->pgoff, true, &major);
+	folio = vd_store_get_folio(st, vmf->pgoff,
+				   !(vmf->vma->vm_flags & VM_NOHUGEPAGE), true,
+				   &major);
 	filemap_invalidate_unlock_shared(mapping);
 	if (IS_ERR(folio))
 		return vmf_error(PTR_ERR(folio));

@@ -14,20 +14,18 @@
 #include "store.h"
 
 /*
- * Copy the cache folio at @index to its backing page @bpage, up to the end
- * of the store: what a shared mapping wrote past the end within the last
- * page is not part of the store and never reaches the medium, as a
- * filesystem's writeback zeroes the part of the page past i_size. The
- * size is read under the folio lock, which write() holds when it grows the
- * store over this page.
+ * Copy the page at @index of the cache folio to its backing page @bpage,
+ * up to the end of the store: what a shared mapping wrote past the end
+ * within the last page is not part of the store and never reaches the
+ * medium, as a filesystem's writeback zeroes the part of the page past
+ * i_size. @size was read under the folio lock, which write() holds when
+ * it grows the store over this page.
  * Context: the cache folio's lock held.
  */
-static void vd_store_copy_to_medium(struct vd_store *st, struct page *bpage,
-				    struct folio *folio, pgoff_t index)
+static void vd_store_copy_to_medium(struct page *bpage, struct folio *folio,
+				    pgoff_t index, loff_t size)
 {
-	loff_t size = vd_store_size(st);
-
-	copy_highpage(bpage, folio_page(folio, 0));
+	copy_highpage(bpage, folio_file_page(folio, index));
 	if (size >> PAGE_SHIFT == index && offset_in_page(size))
 		zero_user_segment(bpage, offset_in_page(size), PAGE_SIZE);
 }
@@ -62,55 +60,88 @@ static void vd_store_clear_tags(struct address_space *mapping,
 }
 
 /*
- * Write back one cache folio if it is still the store's and dirty (section
- * 6.1 of the reference notes): get its backing page (before anything
- * changes, so that a failure leaves the folio dirty), write-protect it in
- * every shared writable mapping (folio_mkclean(): an rmap walk of the
- * store's i_mmap tree at its offset, which skips only the mappings that
- * cannot write it: private ones, whose writes go to copies, and MAP_SHARED
- * mappings of O_RDONLY files), clear PG_dirty (folio_clear_dirty_for_io();
- * on our noop bdi it does not write-protect, hence the explicit
- * folio_mkclean() first) and the tags, and copy to the medium, all under
- * the folio lock.
+ * Write back the pages in [@first, @last] of one cache folio if it is
+ * still the store's and dirty (section 6.1 of the reference notes): get
+ * their backing pages (before anything changes, so that a failure leaves
+ * the folio dirty), write-protect the folio in every shared writable
+ * mapping (folio_mkclean(): an rmap walk of the store's i_mmap tree at its
+ * offset, which skips only the mappings that cannot write it: private
+ * ones, whose writes go to copies, and MAP_SHARED mappings of O_RDONLY
+ * files), clear PG_dirty (folio_clear_dirty_for_io(); on our noop bdi it
+ * does not write-protect, hence the explicit folio_mkclean() first) and
+ * the tags, and copy to the medium, all under the folio lock.
  *
- * A store through a PTE that was writable before the write-protect is in
- * the folio before the copy; a later one faults, blocks in ->page_mkwrite
- * on the folio lock and marks the folio dirty again after we are done;
- * write() copies and marks under the folio lock. A write that reaches the
- * folio without a PTE (through a GUP pin: process_vm_writev(),
+ * A large folio (store_huge) has one dirty bit for all its pages. One
+ * that the range covers only in part is copied only in the range, and
+ * stays dirty: its other pages may hold writes nobody synced, and a sync
+ * writes back exactly what it was asked to (the crash checker's model).
+ * Pages past the end of the store are never copied (a folio that a shrink
+ * could not split keeps them, zeroed).
+ *
+ * A store through a PTE or PMD that was writable before the write-protect
+ * is in the folio before the copy; a later one faults, blocks in
+ * ->page_mkwrite on the folio lock and marks the folio dirty again after
+ * we are done; write() copies and marks under the folio lock. A write that
+ * reaches the folio without a PTE (through a GUP pin: process_vm_writev(),
  * /proc/pid/mem, O_DIRECT) is reported by folio_mark_dirty() once it is in
  * the folio, and a folio pinned (FOLL_PIN) while we copy it stays dirty,
  * since its pinner may write it at any time without either. So no write
- * is lost, and the backing page receives whole page images only.
+ * is lost, and the backing pages receive whole page images only.
  *
- * Return: 1 if copied, 0 if there was nothing to do, or -ENOMEM.
+ * Return: pages copied, 0 if there was nothing to do, or -ENOMEM.
  * Context: wb_lock and the folio lock held.
  */
-static int vd_store_writeback_folio(struct vd_store *st, struct folio *folio)
+static long vd_store_writeback_folio(struct vd_store *st, struct folio *folio,
+				     pgoff_t first, pgoff_t last)
 {
 	struct address_space *mapping = vd_store_mapping(st);
-	pgoff_t index = folio->index;
-	struct page *bpage;
-	bool allocated;
+	loff_t size = vd_store_size(st);
+	pgoff_t end = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
+	pgoff_t lo = max(first, folio->index);
+	pgoff_t hi = min(last, folio_next_index(folio) - 1);
+	bool whole, allocated;
+	struct page *bpage, *last_bpage;
+	pgoff_t index;
 
 	if (folio->mapping != mapping || !folio_test_dirty(folio))
 		return 0;
-	bpage = vd_pages_get(&st->backing, index, &allocated);
-	if (IS_ERR(bpage))
-		return PTR_ERR(bpage);
-	folio_mkclean(folio);
-	if (!folio_clear_dirty_for_io(folio)) {
-		put_page(bpage);
+	/* Pages past the end are not the store's. */
+	if (end <= lo)
 		return 0;
+	hi = min(hi, end - 1);
+	whole = lo == folio->index && hi + 1 >= min(folio_next_index(folio), end);
+
+	/* The last page's reference is kept: most folios have one page. */
+	for (index = lo, last_bpage = NULL; index <= hi; index++) {
+		if (last_bpage)
+			put_page(last_bpage);
+		/* Kept in the medium: removed only past a shrink's end. */
+		last_bpage = vd_pages_get(&st->backing, index, &allocated);
+		if (IS_ERR(last_bpage))
+			return PTR_ERR(last_bpage);
 	}
-	vd_store_clear_tags(mapping, folio);
-	vd_store_copy_to_medium(st, bpage, folio, index);
-	put_page(bpage);
-	atomic64_inc(&st->stats.pages_written);
+	folio_mkclean(folio);
+	if (whole) {
+		if (!folio_clear_dirty_for_io(folio)) {
+			put_page(last_bpage);
+			return 0;
+		}
+		vd_store_clear_tags(mapping, folio);
+	}
+	for (index = lo; index < hi; index++) {
+		bpage = vd_pages_lookup(&st->backing, index);
+		if (WARN_ON_ONCE(!bpage))
+			continue;
+		vd_store_copy_to_medium(bpage, folio, index, size);
+		put_page(bpage);
+	}
+	vd_store_copy_to_medium(last_bpage, folio, hi, size);
+	put_page(last_bpage);
+	atomic64_add(hi - lo + 1, &st->stats.pages_written);
 	/* Its pinner may write it after our copy, unseen. */
-	if (folio_maybe_dma_pinned(folio))
+	if (whole && folio_maybe_dma_pinned(folio))
 		folio_mark_dirty(folio);
-	return 1;
+	return hi - lo + 1;
 }
 
 /*
@@ -125,7 +156,7 @@ static int vd_store_writeback_folio(struct vd_store *st, struct folio *folio)
  * lru_add_drain() (empty the per-CPU LRU batches, for callers that free
  * folios) was a tenth of the cost of a one-page sync: our folios stay in
  * the page cache, so each folio_put() only drops a count.
- * Return: folios written, or a negative errno.
+ * Return: pages written, or a negative errno.
  * Context: wb_lock held.
  */
 static long vd_store_writeback_range(struct vd_store *st, pgoff_t first,
@@ -137,7 +168,7 @@ static long vd_store_writeback_range(struct vd_store *st, pgoff_t first,
 	bool more = true;
 	long written = 0;
 	unsigned int i;
-	int ret = 0;
+	long ret = 0;
 
 	folio_batch_init(&fbatch);
 	while (!ret && more && filemap_get_folios_tag(mapping, &index, last,
@@ -147,7 +178,7 @@ static long vd_store_writeback_range(struct vd_store *st, pgoff_t first,
 			struct folio *folio = fbatch.folios[i];
 
 			folio_lock(folio);
-			ret = vd_store_writeback_folio(st, folio);
+			ret = vd_store_writeback_folio(st, folio, first, last);
 			folio_unlock(folio);
 			if (ret < 0)
 				break;
@@ -333,7 +364,11 @@ int vd_store_invalidate(struct vd_store *st, struct vd_store_file *sf,
 	}
 	*written += n;
 	before = vd_store_nr_cached(st);
-	/* -EBUSY only for a folio dirty again, which then stays. */
+	/*
+	 * -EBUSY only for a folio dirty again, or a large one the range
+	 * covers in part and whose other pages are dirty: it stays, and the
+	 * range's pages in it equal the medium's now.
+	 */
 	invalidate_inode_pages2_range(mapping, first, last);
 	atomic64_add(vd_store_note_removed(st, before),
 		     &st->stats.pages_invalidated);
@@ -351,7 +386,7 @@ out:
  * folio lock, so that the count is exact: a writeback copying a folio
  * finishes first (then the folio is clean and its data safe), and one
  * that comes after finds it clean and leaves it.
- * Return: the folios that were dirty.
+ * Return: the pages of the folios that were dirty.
  * Context: invalidate_lock held exclusively, the store unmapped.
  */
 static unsigned long vd_store_cancel_dirty(struct vd_store *st)
@@ -371,7 +406,7 @@ static unsigned long vd_store_cancel_dirty(struct vd_store *st)
 			if (folio->mapping == mapping &&
 			    folio_test_dirty(folio)) {
 				folio_cancel_dirty(folio);
-				dirty++;
+				dirty += folio_nr_pages(folio);
 			}
 			folio_unlock(folio);
 		}

@@ -205,7 +205,7 @@ static const int set_badfd[] = { EBADF, 0 };
  * a resize waits; a synchronous write (O_SYNC, O_DSYNC) also what its
  * writeback reports: EIO once after a crash, ENOMEM; lseek: ENXIO (SEEK_DATA/SEEK_HOLE at or past the end);
  * msync: EIO once after a crash; ioctl: the store commands' own errors
- * (SET_SIZE: EFBIG, EBADF on a read-only fd, EINTR; SYNC: EOVERFLOW,
+ * (SET_SIZE: EFBIG, EBADF on a read-only fd, EINTR, EBUSY; SYNC: EOVERFLOW,
  * ENXIO, EBUSY, ENOMEM, EIO, EINTR; CRASH: EBADF).
  */
 static const int set_store_rw[] = { EFBIG, EINTR, 0 };
