@@ -23,13 +23,21 @@
  * so that the model is exact: a page reaches the backing store only when a
  * sync the model knows of writes it.
  *
- * Usage: vmapdemo_crashcheck [-s SEED] [-n OPS]
+ * With -H (huge mode, vmapdemo_crashcheck_huge.sh) the store grows to
+ * 1024 pages, the module's store_huge parameter is on for the run (and
+ * restored), and half of the mappings are 2 MiB multiples at 2 MiB-aligned
+ * offsets, placed at addresses congruent to their offset modulo 2 MiB, so
+ * that faults add PMD-size folios: syncs of parts of a folio, shrinks
+ * into one, crashes and reclaim then meet large folios, and the model is
+ * the same.
+ *
+ * Usage: vmapdemo_crashcheck [-H] [-s SEED] [-n OPS]
  *   VMAPDEMO_SEED and VMAPDEMO_CRASHCHECK_OPS do the same. The seed is
  *   printed first; a failure prints it again with the operation that
  *   found the difference and the ones before it, so the run can be
  *   replayed. The run goes on until it has done OPS operations (default
- *   2500; 3000 on the debug kernel) and at least 50 crashes and 50
- *   reclaims.
+ *   2500; 3000 on the debug kernel; 600 in huge mode) and at least 50
+ *   crashes and 50 reclaims (20 and 20 in huge mode).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,12 +60,12 @@
 #include "vmapdemo_test.h"
 
 #define AGE_PARAM	"/sys/module/vmapdemo/parameters/writeback_age_ms"
-#define MAXP		32		/* store size: 0 to MAXP pages */
+#define MAXP_SMALL	32		/* store size: 0 to maxp pages */
+#define MAXP_HUGE	1024		/* the same in huge mode: 2 PMDs */
+#define PMD_SZ		(2L << 20)
 #define NWORKERS	3
 #define MAPS_PER_W	6
 #define NMAPS		((NWORKERS + 1) * MAPS_PER_W)	/* slots per process */
-#define MIN_CRASHES	50
-#define MIN_RECLAIMS	50
 #define LOG_OPS		24
 
 enum { M_PRIV, M_SHRO, M_SHRW };
@@ -68,7 +76,7 @@ enum { F_RW, F_RO, F_DSYNC, F_APPEND, NFDS };
 
 enum cmd_op {
 	C_MMAP, C_MUNMAP, C_WRITE, C_PWRITE, C_PWRITEV2, C_APPEND, C_FSYNC,
-	C_FDATASYNC, C_MSYNC, C_READMAP, C_EXIT,
+	C_FDATASYNC, C_MSYNC, C_READMAP, C_PMDKB, C_EXIT,
 };
 
 struct cmd {
@@ -110,7 +118,13 @@ static long ps;
 static long maxb;
 static const char *node;
 static unsigned char *cur, *dur, *buf;
-static unsigned char *scratch;	/* shared with the workers: C_READMAP, MAXP + 4 pages */
+static unsigned char *scratch;	/* shared with the workers: C_READMAP, maxp + 4 pages */
+static long maxp = MAXP_SMALL;
+static long npmd;	/* mappings found PMD-mapped by a verification */
+static long min_crashes = 50, min_reclaims = 50;
+static int huge;
+static char huge_old[8];
+#define HUGE_PARAM	"/sys/module/vmapdemo/parameters/store_huge"
 static long size;
 static struct worker wk[NWORKERS];
 static struct vmap maps[NMAPS];
@@ -155,6 +169,8 @@ static void die(const char *fmt, ...)
 
 	if (age[0])
 		vd_write_str(AGE_PARAM, age);
+	if (huge_old[0])
+		vd_write_str(HUGE_PARAM, huge_old);
 	printf("# FAILED at operation %ld: ", nops);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
@@ -163,7 +179,7 @@ static void die(const char *fmt, ...)
 	for (i = oplog_n > LOG_OPS ? oplog_n - LOG_OPS : 0; i < oplog_n; i++)
 		printf("#   %s\n", oplog[i % LOG_OPS]);
 	printf("# replay: VMAPDEMO_SEED=%lu vmapdemo_crashcheck\n", seed);
-	ksft_test_result_fail("crash_consistency\n");
+	ksft_test_result_fail(huge ? "crash_consistency_huge\n" : "crash_consistency\n");
 	ksft_finished();
 }
 
@@ -180,6 +196,34 @@ static int open_fds(int *f)
 
 static sigjmp_buf wenv;
 
+/*
+ * In huge mode: map at an address congruent to @off modulo 2 MiB, so that
+ * every 2 MiB-aligned range of the store that the mapping covers is at a
+ * 2 MiB-aligned address (do_set_pmd() needs that), whatever the kernel's
+ * get_unmapped_area does.
+ */
+static void *map_at(size_t len, int prot, int flags, int fd, off_t off)
+{
+	char *area, *p;
+
+	if (!huge)
+		return mmap(NULL, len, prot, flags, fd, off);
+	area = mmap(NULL, len + 2 * PMD_SZ, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return area;
+	p = (char *)(((unsigned long)area + PMD_SZ - 1) & ~(PMD_SZ - 1)) +
+	    (off & (PMD_SZ - 1));
+	if (mmap(p, len, prot, flags | MAP_FIXED, fd, off) == MAP_FAILED) {
+		munmap(area, len + 2 * PMD_SZ);
+		return MAP_FAILED;
+	}
+	if (p > area)
+		munmap(area, p - area);
+	munmap(p + len, area + len + 2 * PMD_SZ - (p + len));
+	return p;
+}
+
 static void wsig(int sig)
 {
 	siglongjmp(wenv, sig);
@@ -194,10 +238,10 @@ static void run_cmd(const struct cmd *c, struct reply *r, int *f)
 	errno = 0;
 	switch (c->op) {
 	case C_MMAP:
-		p = mmap(NULL, c->len, c->type == M_SHRW ? PROT_READ | PROT_WRITE :
-			 c->type == M_PRIV ? PROT_READ | PROT_WRITE : PROT_READ,
-			 c->type == M_PRIV ? MAP_PRIVATE : MAP_SHARED,
-			 f[c->type == M_SHRO ? F_RO : F_RW], c->off);
+		p = map_at(c->len, c->type == M_SHRW ? PROT_READ | PROT_WRITE :
+			   c->type == M_PRIV ? PROT_READ | PROT_WRITE : PROT_READ,
+			   c->type == M_PRIV ? MAP_PRIVATE : MAP_SHARED,
+			   f[c->type == M_SHRO ? F_RO : F_RW], c->off);
 		r->ret = p == MAP_FAILED ? -1 : 0;
 		r->addr = (unsigned long)p;
 		break;
@@ -236,6 +280,9 @@ static void run_cmd(const struct cmd *c, struct reply *r, int *f)
 		break;
 	case C_MSYNC:
 		r->ret = msync((void *)c->addr, c->len, MS_SYNC);
+		break;
+	case C_PMDKB:
+		r->ret = vd_smaps_kb((void *)c->addr, "FilePmdMapped:");
 		break;
 	}
 	r->err = errno;
@@ -367,6 +414,7 @@ static void verify_map(struct vmap *m)
 
 static void verify(const char *why)
 {
+	struct cmd c = { .op = C_PMDKB };
 	off_t end;
 	long i, n;
 
@@ -384,9 +432,17 @@ static void verify(const char *why)
 		if (buf[i] != cur[i])
 			die("after %s: byte %ld reads %#x, the model says %#x (backing model %#x)",
 			    why, i, buf[i], cur[i], dur[i]);
-	for (i = 0; i < NMAPS; i++)
-		if (maps[i].used)
-			verify_map(&maps[i]);
+	for (i = 0; i < NMAPS; i++) {
+		if (!maps[i].used)
+			continue;
+		verify_map(&maps[i]);
+		if (!huge)
+			continue;
+		/* PMDs in the mapping's process: proof that huge mode is huge. */
+		c.addr = maps[i].addr;
+		if (call(maps[i].w, c).ret > 0)
+			npmd++;
+	}
 }
 
 /* --- operations ---------------------------------------------------------- */
@@ -495,8 +551,17 @@ static void op_mmap(void)
 	m = &maps[slot];
 	m->w = w;
 	m->type = (int)rnd_below(3);
-	m->pgoff = rnd_below(MAXP);
-	m->npages = 1 + rnd_below(MAXP + 4 - m->pgoff);
+	if (huge && rnd_below(2)) {
+		/* Whole PMDs of the store, maybe a little past its maximum. */
+		long pmd_pages = PMD_SZ / ps, nr = maxp / pmd_pages;
+
+		m->pgoff = rnd_below(nr) * pmd_pages;
+		m->npages = (1 + rnd_below(nr - m->pgoff / pmd_pages)) * pmd_pages +
+			    rnd_below(5);
+	} else {
+		m->pgoff = rnd_below(maxp);
+		m->npages = 1 + rnd_below(maxp + 4 - m->pgoff);
+	}
 	r = call(w, (struct cmd){ .op = C_MMAP, .type = m->type,
 				  .off = m->pgoff * ps, .len = m->npages * ps });
 	if (r.ret)
@@ -697,14 +762,14 @@ static void op_sync(void)
 		r = call(w, (struct cmd){ .op = C_FSYNC, .fd = (int)rnd_below(NFDS) });
 		if (r.ret)
 			die("fsync: %s", strerror(r.err));
-		made_durable(0, MAXP);
+		made_durable(0, maxp);
 		break;
 	case 1:
 		logop("fdatasync (worker %d)", w);
 		r = call(w, (struct cmd){ .op = C_FDATASYNC, .fd = F_RW });
 		if (r.ret)
 			die("fdatasync: %s", strerror(r.err));
-		made_durable(0, MAXP);
+		made_durable(0, maxp);
 		break;
 	case 2:
 		m = pick_map(1 << M_SHRW);
@@ -730,7 +795,7 @@ static void op_sync(void)
 		sy.offset = first * ps;
 		sy.length = n * ps;
 		store_ioctl(VMAPDEMO_STORE_IOC_SYNC, &sy, "SYNC");
-		made_durable(first, n ? first + n - 1 : MAXP);
+		made_durable(first, n ? first + n - 1 : maxp);
 		break;
 	}
 	nsync++;
@@ -752,7 +817,7 @@ static void op_invalidate(void)
 	sy.offset = first * ps;
 	sy.length = n * ps;
 	store_ioctl(VMAPDEMO_STORE_IOC_SYNC, &sy, "INVALIDATE");
-	made_durable(first, n ? first + n - 1 : MAXP);
+	made_durable(first, n ? first + n - 1 : maxp);
 	ninval++;
 	if (rnd_below(2))
 		verify("INVALIDATE");
@@ -760,8 +825,13 @@ static void op_invalidate(void)
 
 static void op_resize(void)
 {
-	long n = rnd_below(4) ? rnd_below(maxb + 1) : rnd_below(MAXP + 1) * ps;
-	long hole = nr_pages(n), i, p;
+	long n = rnd_below(4) ? rnd_below(maxb + 1) : rnd_below(maxp + 1) * ps;
+	long hole, i, p;
+
+	/* Huge mode: often whole PMDs, where large folios fit. */
+	if (huge && rnd_below(2))
+		n = (1 + rnd_below(maxb / PMD_SZ)) * PMD_SZ;
+	hole = nr_pages(n);
 
 	logop("resize %ld -> %ld", size, n);
 	resize(n);
@@ -785,10 +855,10 @@ static void run(long want_ops)
 {
 	long r;
 
-	while (nops < want_ops || ncrash < MIN_CRASHES || nreclaim < MIN_RECLAIMS) {
+	while (nops < want_ops || ncrash < min_crashes || nreclaim < min_reclaims) {
 		if (nops > 4 * want_ops)
-			die("did not reach %d crashes and %d reclaims in %ld operations",
-			    MIN_CRASHES, MIN_RECLAIMS, nops);
+			die("did not reach %ld crashes and %ld reclaims in %ld operations",
+			    min_crashes, min_reclaims, nops);
 		nops++;
 		r = rnd_below(100);
 		if (r < 8)
@@ -820,7 +890,7 @@ static void run(long want_ops)
 	/* Finally: sync everything, crash, and every byte must survive. */
 	if (fsync(fds[F_RW]))
 		die("final fsync: %s", strerror(errno));
-	made_durable(0, MAXP);
+	made_durable(0, maxp);
 	op_crash();
 }
 
@@ -841,7 +911,16 @@ int main(int argc, char **argv)
 	int opt, n, i;
 
 	ps = sysconf(_SC_PAGESIZE);
-	maxb = MAXP * ps;
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-H"))
+			huge = 1;
+	if (huge) {
+		maxp = MAXP_HUGE;
+		want_ops = 600;
+		min_crashes = 20;
+		min_reclaims = 20;
+	}
+	maxb = maxp * ps;
 	seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
 	env = getenv("VMAPDEMO_SEED");
 	if (env)
@@ -849,7 +928,7 @@ int main(int argc, char **argv)
 	env = getenv("VMAPDEMO_CRASHCHECK_OPS");
 	if (env)
 		want_ops = strtol(env, NULL, 0);
-	while ((opt = getopt(argc, argv, "s:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "Hs:n:")) != -1) {
 		if (opt == 's')
 			seed = strtoul(optarg, NULL, 0);
 		else if (opt == 'n')
@@ -858,6 +937,8 @@ int main(int argc, char **argv)
 	rnd_state = seed * 0x9e3779b97f4a7c15ULL + 1;
 
 	ksft_print_header();
+	if (huge && access("/sys/kernel/mm/transparent_hugepage", F_OK))
+		ksft_exit_skip("huge mode: no THP in this kernel (CONFIG_TRANSPARENT_HUGEPAGE)\n");
 	ksft_set_plan(1);
 	printf("# seed: %lu (replay: VMAPDEMO_SEED=%lu vmapdemo_crashcheck)\n",
 	       seed, seed);
@@ -867,6 +948,11 @@ int main(int argc, char **argv)
 	if (geteuid())
 		ksft_exit_skip("needs root (drop_caches, writeback_age_ms)\n");
 	node = paths[n - 1];
+	if (huge && vd_read_file(HUGE_PARAM, huge_old, sizeof(huge_old)) <= 0)
+		ksft_exit_fail_msg("huge mode: cannot read %s\n", HUGE_PARAM);
+	huge_old[strcspn(huge_old, "\n")] = 0;
+	if (huge && vd_write_str(HUGE_PARAM, "1"))
+		ksft_exit_fail_msg("huge mode: cannot set %s\n", HUGE_PARAM);
 	if (vd_read_file(AGE_PARAM, age, sizeof(age)) <= 0 ||
 	    vd_write_str(AGE_PARAM, "0"))
 		ksft_exit_fail_msg("cannot switch background writeback off through %s\n",
@@ -874,7 +960,7 @@ int main(int argc, char **argv)
 	cur = calloc(1, maxb);
 	dur = calloc(1, maxb);
 	buf = malloc(maxb + ps);
-	scratch = mmap(NULL, (MAXP + 4) * ps, PROT_READ | PROT_WRITE,
+	scratch = mmap(NULL, (maxp + 4) * ps, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (!cur || !dur || !buf || scratch == MAP_FAILED)
 		ksft_exit_fail_msg("out of memory\n");
@@ -899,8 +985,9 @@ int main(int argc, char **argv)
 		if (read(wk[i].from[0], &r, sizeof(r)) != sizeof(r))
 			ksft_exit_fail_msg("worker %d did not start\n", i);
 	}
-	printf("# %s, %d worker processes, store of up to %d pages, %ld operations at least\n",
-	       node, NWORKERS, MAXP, want_ops);
+	printf("# %s, %d worker processes, store of up to %ld pages%s, %ld operations at least\n",
+	       node, NWORKERS, maxp, huge ? " with PMD-size folios (store_huge=1)" : "",
+	       want_ops);
 	run(want_ops);
 
 	printf("# operations: %ld\n# crashes: %ld\n# reclaims: %ld\n", nops, ncrash,
@@ -911,6 +998,11 @@ int main(int argc, char **argv)
 	       nmapw, npw, ngup, ntail);
 	printf("# verifications: %ld (every byte, through read() and every mapping)\n",
 	       nverify);
+	if (huge) {
+		printf("# mappings found PMD-mapped by a verification: %ld\n", npmd);
+		if (!npmd)
+			die("huge mode never mapped a PMD-size folio");
+	}
 	printf("# lost bytes: 0\n");
 
 	for (i = 0; i < NWORKERS; i++) {
@@ -928,6 +1020,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < NFDS; i++)
 		close(fds[i]);
 	vd_write_str(AGE_PARAM, age);
-	ksft_test_result_pass("crash_consistency\n");
+	if (huge_old[0])
+		vd_write_str(HUGE_PARAM, huge_old);
+	ksft_test_result_pass(huge ? "crash_consistency_huge\n" : "crash_consistency\n");
 	ksft_finished();
 }
