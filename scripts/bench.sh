@@ -12,7 +12,8 @@
 #   BENCH_CPU=max         the QEMU -cpu model (recorded with the results)
 #   BENCH_ARGS="..."      arguments for vmapdemo_bench (e.g. "-r 7 -o priv")
 #   BENCH_THP="always never"   THP settings to run, in order; "shmem" is
-#	always with shmem_enabled=always too (the others leave it never)
+#	always with shmem_enabled=always and store_huge=1 too (the others
+#	leave them never and 0)
 #   BENCH_KERNEL=6.12     a stock kernel only: never the debug kernel
 set -uo pipefail
 

@@ -234,20 +234,24 @@ bench)
 	say "bench clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 	say "bench thp-default $(cat $thp)"
 	# "shmem" is THP always for shmem too (memfd, /dev/zero shared and
-	# vmapdemo's shared objects follow shmem_enabled); the other settings
-	# leave shmem_enabled as the kernel booted (Debian: never).
+	# vmapdemo's shared objects follow shmem_enabled) and for stores (the
+	# store_huge parameter); the other settings leave shmem_enabled as
+	# the kernel booted (Debian: never) and store_huge at 0.
 	shmem=/sys/kernel/mm/transparent_hugepage/shmem_enabled
+	sthuge=/sys/module/vmapdemo/parameters/store_huge
 	cur() { sed 's/.*\[\(.*\)\].*/\1/' "$1"; }	# the [selected] value
 	shmem_def=$(cur $shmem)
 	for t in $(echo "$bench_thp" | tr , ' '); do
 		case $t in
-		shmem) echo always >$thp && echo always >$shmem ;;
-		*) echo "$t" >$thp && echo "$shmem_def" >$shmem ;;
+		shmem) echo always >$thp && echo always >$shmem &&
+			echo 1 >$sthuge ;;
+		*) echo "$t" >$thp && echo "$shmem_def" >$shmem &&
+			echo 0 >$sthuge ;;
 		esac || status=bench-failed
-		say "bench thp $(cat $thp) shmem $(cat $shmem)"
+		say "bench thp $(cat $thp) shmem $(cat $shmem) store_huge $(cat $sthuge)"
 		say "bench-begin"
 		# shellcheck disable=SC2086
-		/bench/vmapdemo_bench -l "$(cur $thp), shmem $(cur $shmem)" \
+		/bench/vmapdemo_bench -l "$(cur $thp), shmem $(cur $shmem), store_huge $(cat $sthuge)" \
 			$bench_args || status=bench-failed
 		say "bench-end"
 	done
