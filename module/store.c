@@ -441,17 +441,20 @@ static void vd_store_zero_eof(struct vd_store *st)
  * The folio is unmapped first (a fault waits for invalidate_lock) and
  * checked for pins then, as INVALIDATE does: a pinner's later writes to
  * the pages that stay would go to a folio the store no longer has, so a
- * pinned folio refuses the shrink. The store's size is set to the folio's
- * start before the folio is unlocked, so fault-around (which maps only up
- * to i_size) cannot map it again and ->page_mkwrite refuses it until it
- * is gone. The small folios (at most 511 pages, replacing a folio that
- * held them) are allocated and added with __GFP_NOFAIL: once the large
- * folio is gone they hold the only copy of dirty data, so neither their
- * allocation nor their memcg charge may fail.
+ * pinned folio refuses the shrink. Its bytes are copied under its lock,
+ * and the new size is set before it is unlocked for truncation: in that
+ * window fault-around may map it read-only again, but ->page_mkwrite
+ * refuses a large folio that reaches past the end, so nothing writes it
+ * after the copy. wb_lock keeps every writeback out, so a sync never
+ * finds the dirty data between the two folios. The small folios (at most
+ * 511 pages, replacing a folio that held them) are allocated and added
+ * with __GFP_NOFAIL: once the large folio is gone they hold the only
+ * copy of dirty data, so neither their allocation nor their memcg charge
+ * may fail.
  *
- * Return: 0 (nothing changed, or the folio was replaced and the size is
- * now the folio's start) or -EBUSY (pinned; nothing changed).
- * Context: st->lock and invalidate_lock (exclusive) held.
+ * Return: 0 (nothing to do, or the folio was replaced and the size is
+ * now @new_size) or -EBUSY (pinned; nothing changed).
+ * Context: st->lock, wb_lock and invalidate_lock (exclusive) held.
  */
 static int vd_store_demote(struct vd_store *st, loff_t new_size)
 {
@@ -485,7 +488,7 @@ static int vd_store_demote(struct vd_store *st, loff_t new_size)
 			copy_highpage(folio_page(small[i], 0), folio_page(folio, i));
 		}
 	}
-	vd_store_set_size(st, fstart);
+	vd_store_set_size(st, new_size);
 	folio_unlock(folio);
 	truncate_inode_pages_range(mapping, fstart, fstart + flen - 1);
 	folio_put(folio);
@@ -526,11 +529,17 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 		vd_store_set_size(st, new_size);
 		goto out;
 	}
+	/* No writeback while a large folio may be replaced (demote). */
+	if (mutex_lock_interruptible(&st->wb_lock)) {
+		ret = -EINTR;
+		goto out;
+	}
 	filemap_invalidate_lock(mapping);
 	before = vd_store_nr_cached(st);
 	ret = vd_store_demote(st, new_size);
 	if (ret) {
 		filemap_invalidate_unlock(mapping);
+		mutex_unlock(&st->wb_lock);
 		goto out;
 	}
 	vd_store_set_size(st, new_size);
@@ -545,6 +554,7 @@ static int vd_store_resize(struct vd_store *st, loff_t new_size)
 				   offset_in_page(new_size));
 	unmap_mapping_range(mapping, holebegin, 0, 1);
 	filemap_invalidate_unlock(mapping);
+	mutex_unlock(&st->wb_lock);
 out:
 	mutex_unlock(&st->lock);
 	if (ret)

@@ -75,7 +75,7 @@
  *
  *   st->lock (mutex)                write(), resize: size changes
  *   st->wb_lock (mutex)             writebacks (sync, fsync, worker,
- *                                   INVALIDATE); never taken under
+ *                                   INVALIDATE), shrink; never taken under
  *                                   mmap_lock (msync drops it before
  *                                   ->fsync)
  *     mmap_lock                     (a user copy in write() may fault)
@@ -192,7 +192,8 @@ struct vd_store_stats {
  *	fill a cache folio just added, under its lock
  * @wb_lock: serializes writebacks (sync, fsync, background, INVALIDATE),
  *	so that a sync that finds a folio already being written back waits
- *	for it; taken outside invalidate_lock, never under mmap_lock
+ *	for it, and keeps them out of a shrink, which may replace a large
+ *	folio; taken outside invalidate_lock, never under mmap_lock
  * @wb_work: background writeback, and the writeback an ASYNC sync starts
  * @sync_gen: completed synchronous syncs
  * @crash_gen: crashes; a file whose @crash_seen differs gets EIO once

@@ -200,6 +200,15 @@ static vm_fault_t vd_store_page_mkwrite(struct vm_fault *vmf)
 		return VM_FAULT_NOPAGE;
 	}
 	/*
+	 * A large folio that reaches past the end is being replaced by a
+	 * shrink (vd_store_demote()), which has copied it: the retry
+	 * finds the small folio in its place.
+	 */
+	if (unlikely(folio_next_index(folio) > vd_store_nr_pages(st))) {
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	/*
 	 * A folio already dirty (written through another mapping or by
 	 * write(), or refaulted after its dirty PTE was zapped) has nothing
 	 * to mark: writeback clears PG_dirty only under the folio lock,

@@ -249,11 +249,12 @@ struct vmapdemo_store_resize {
  * pinned, e.g. by O_DIRECT, is freed when unpinned) and zeroes the rest of
  * a partial last page; growing adds zeros. ``EFBIG`` if @new_size is
  * larger than the store's maximum (``EINVAL`` if it is larger than
- * ``LLONG_MAX``); ``EINTR`` if a signal arrived while waiting for a write()
- * or another resize in progress (the size is unchanged, and the call is not
- * restarted, even for a handler installed with SA_RESTART); ``EBUSY`` (only
- * with the ``store_huge`` parameter) if the new end falls inside a 2 MiB
- * folio that is pinned (GUP) in some mapping (the size is unchanged).
+ * ``LLONG_MAX``); ``EINTR`` if a signal arrived while waiting for a write(),
+ * a sync (shrinking only) or another resize in progress (the size is
+ * unchanged, and the call is not restarted, even for a handler installed
+ * with SA_RESTART); ``EBUSY`` (only with the ``store_huge`` parameter) if
+ * the new end falls inside a 2 MiB folio that is pinned (GUP) in some
+ * mapping (the size is unchanged).
  */
 #define VMAPDEMO_STORE_IOC_SET_SIZE	_IO(VMAPDEMO_IOC_MAGIC, 0x11)
 
