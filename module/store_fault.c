@@ -78,13 +78,14 @@ struct folio *vd_store_get_folio(struct vd_store *st, pgoff_t index,
 				 bool huge, bool create, bool *major)
 {
 	struct address_space *mapping = vd_store_mapping(st);
-	unsigned int order = huge ? vd_store_huge_order(st, index) : 0;
 	struct folio *folio = NULL;
 	long i, nr, nmajor = 0;
 
 	*major = false;
 	folio = vd_filemap_lock_folio(mapping, index, false);
 	if (!folio) {
+		unsigned int order = huge ? vd_store_huge_order(st, index) : 0;
+
 		if (!create && !xa_load(&st->backing.xa, index))
 			return NULL;
 		if (order)

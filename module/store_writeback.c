@@ -60,33 +60,83 @@ static void vd_store_clear_tags(struct address_space *mapping,
 }
 
 /*
- * Write back the pages in [@first, @last] of one cache folio if it is
- * still the store's and dirty (section 6.1 of the reference notes): get
- * their backing pages (before anything changes, so that a failure leaves
- * the folio dirty), write-protect the folio in every shared writable
- * mapping (folio_mkclean(): an rmap walk of the store's i_mmap tree at its
- * offset, which skips only the mappings that cannot write it: private
- * ones, whose writes go to copies, and MAP_SHARED mappings of O_RDONLY
- * files), clear PG_dirty (folio_clear_dirty_for_io(); on our noop bdi it
- * does not write-protect, hence the explicit folio_mkclean() first) and
- * the tags, and copy to the medium, all under the folio lock.
+ * Write back a large folio (store_huge): its pages in [@first, @last] that
+ * are inside the store, as vd_store_writeback_folio() does for one page.
+ * It has one dirty bit for all its pages. One that the range covers only
+ * in part is copied only in the range, and stays dirty: its other pages
+ * may hold writes nobody synced, and a sync writes back exactly what it
+ * was asked to (the crash checker's model). No large folio reaches past
+ * the end of the store (vd_store_demote()), but the size may have shrunk
+ * to inside one since the caller found it: pages past the end are not
+ * the store's and are never copied.
+ * Return: pages copied, 0 if there was nothing to do, or -ENOMEM.
+ * Context: wb_lock and the folio lock held; the folio is dirty.
+ */
+static long vd_store_writeback_large(struct vd_store *st, struct folio *folio,
+				     pgoff_t first, pgoff_t last)
+{
+	struct address_space *mapping = vd_store_mapping(st);
+	loff_t size = vd_store_size(st);
+	pgoff_t end = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
+	pgoff_t lo = max(first, folio->index);
+	pgoff_t hi = min3(last, folio_next_index(folio) - 1, end - 1);
+	struct page *bpage;
+	bool whole, allocated;
+	pgoff_t index;
+
+	if (end <= lo)
+		return 0;
+	whole = lo == folio->index && hi + 1 >= min(folio_next_index(folio), end);
+	/* Every backing page first: a failure leaves the folio as it was. */
+	for (index = lo; index <= hi; index++) {
+		bpage = vd_pages_get(&st->backing, index, &allocated);
+		if (IS_ERR(bpage))
+			return PTR_ERR(bpage);
+		put_page(bpage);
+	}
+	folio_mkclean(folio);
+	if (whole) {
+		if (!folio_clear_dirty_for_io(folio))
+			return 0;
+		vd_store_clear_tags(mapping, folio);
+	}
+	for (index = lo; index <= hi; index++) {
+		/* Still there: removed only past a shrink's end. */
+		bpage = vd_pages_lookup(&st->backing, index);
+		if (WARN_ON_ONCE(!bpage))
+			continue;
+		vd_store_copy_to_medium(bpage, folio, index, size);
+		put_page(bpage);
+	}
+	atomic64_add(hi - lo + 1, &st->stats.pages_written);
+	if (whole && folio_maybe_dma_pinned(folio))
+		folio_mark_dirty(folio);
+	return hi - lo + 1;
+}
+
+/*
+ * Write back one cache folio if it is still the store's and dirty (section
+ * 6.1 of the reference notes): get its backing page (before anything
+ * changes, so that a failure leaves the folio dirty), write-protect it in
+ * every shared writable mapping (folio_mkclean(): an rmap walk of the
+ * store's i_mmap tree at its offset, which skips only the mappings that
+ * cannot write it: private ones, whose writes go to copies, and MAP_SHARED
+ * mappings of O_RDONLY files), clear PG_dirty (folio_clear_dirty_for_io();
+ * on our noop bdi it does not write-protect, hence the explicit
+ * folio_mkclean() first) and the tags, and copy to the medium, all under
+ * the folio lock. A large folio, which only @first and @last concern, is
+ * vd_store_writeback_large()'s.
  *
- * A large folio (store_huge) has one dirty bit for all its pages. One
- * that the range covers only in part is copied only in the range, and
- * stays dirty: its other pages may hold writes nobody synced, and a sync
- * writes back exactly what it was asked to (the crash checker's model).
- * Pages past the end of the store are never copied (a folio that a shrink
- * could not split keeps them, zeroed).
- *
- * A store through a PTE or PMD that was writable before the write-protect
- * is in the folio before the copy; a later one faults, blocks in
- * ->page_mkwrite on the folio lock and marks the folio dirty again after
- * we are done; write() copies and marks under the folio lock. A write that
- * reaches the folio without a PTE (through a GUP pin: process_vm_writev(),
- * /proc/pid/mem, O_DIRECT) is reported by folio_mark_dirty() once it is in
- * the folio, and a folio pinned (FOLL_PIN) while we copy it stays dirty,
- * since its pinner may write it at any time without either. So no write
- * is lost, and the backing pages receive whole page images only.
+ * A store through a PTE (or PMD) that was writable before the
+ * write-protect is in the folio before the copy; a later one faults,
+ * blocks in ->page_mkwrite on the folio lock and marks the folio dirty
+ * again after we are done; write() copies and marks under the folio lock.
+ * A write that reaches the folio without a PTE (through a GUP pin:
+ * process_vm_writev(), /proc/pid/mem, O_DIRECT) is reported by
+ * folio_mark_dirty() once it is in the folio, and a folio pinned
+ * (FOLL_PIN) while we copy it stays dirty, since its pinner may write it
+ * at any time without either. So no write is lost, and the backing page
+ * receives whole page images only.
  *
  * Return: pages copied, 0 if there was nothing to do, or -ENOMEM.
  * Context: wb_lock and the folio lock held.
@@ -95,53 +145,30 @@ static long vd_store_writeback_folio(struct vd_store *st, struct folio *folio,
 				     pgoff_t first, pgoff_t last)
 {
 	struct address_space *mapping = vd_store_mapping(st);
-	loff_t size = vd_store_size(st);
-	pgoff_t end = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
-	pgoff_t lo = max(first, folio->index);
-	pgoff_t hi = min(last, folio_next_index(folio) - 1);
-	bool whole, allocated;
-	struct page *bpage, *last_bpage;
-	pgoff_t index;
+	pgoff_t index = folio->index;
+	struct page *bpage;
+	bool allocated;
 
 	if (folio->mapping != mapping || !folio_test_dirty(folio))
 		return 0;
-	/* Pages past the end are not the store's. */
-	if (end <= lo)
-		return 0;
-	hi = min(hi, end - 1);
-	whole = lo == folio->index && hi + 1 >= min(folio_next_index(folio), end);
-
-	/* The last page's reference is kept: most folios have one page. */
-	for (index = lo, last_bpage = NULL; index <= hi; index++) {
-		if (last_bpage)
-			put_page(last_bpage);
-		/* Kept in the medium: removed only past a shrink's end. */
-		last_bpage = vd_pages_get(&st->backing, index, &allocated);
-		if (IS_ERR(last_bpage))
-			return PTR_ERR(last_bpage);
-	}
+	if (unlikely(folio_test_large(folio)))
+		return vd_store_writeback_large(st, folio, first, last);
+	bpage = vd_pages_get(&st->backing, index, &allocated);
+	if (IS_ERR(bpage))
+		return PTR_ERR(bpage);
 	folio_mkclean(folio);
-	if (whole) {
-		if (!folio_clear_dirty_for_io(folio)) {
-			put_page(last_bpage);
-			return 0;
-		}
-		vd_store_clear_tags(mapping, folio);
-	}
-	for (index = lo; index < hi; index++) {
-		bpage = vd_pages_lookup(&st->backing, index);
-		if (WARN_ON_ONCE(!bpage))
-			continue;
-		vd_store_copy_to_medium(bpage, folio, index, size);
+	if (!folio_clear_dirty_for_io(folio)) {
 		put_page(bpage);
+		return 0;
 	}
-	vd_store_copy_to_medium(last_bpage, folio, hi, size);
-	put_page(last_bpage);
-	atomic64_add(hi - lo + 1, &st->stats.pages_written);
+	vd_store_clear_tags(mapping, folio);
+	vd_store_copy_to_medium(bpage, folio, index, vd_store_size(st));
+	put_page(bpage);
+	atomic64_inc(&st->stats.pages_written);
 	/* Its pinner may write it after our copy, unseen. */
-	if (whole && folio_maybe_dma_pinned(folio))
+	if (folio_maybe_dma_pinned(folio))
 		folio_mark_dirty(folio);
-	return hi - lo + 1;
+	return 1;
 }
 
 /*
