@@ -35,6 +35,12 @@
  * zeros; SIGBUS only where the page was past the end at some time during
  * the access; every ioctl returns 0, but for the one EIO a sync reports
  * after a crash. Asserts also that every kind of operation ran.
+ *
+ * VD_STORE_HUGE=1 (vmapdemo_stress_huge.sh) runs the store phase with the
+ * module's store_huge on, 600 writers' pages and a zone up to 1024 pages,
+ * so that the store is two 2 MiB folios when whole: the resizer then often
+ * shrinks into the folio the writers' last pages share with the zone, and
+ * the shrink replaces it with small folios while they write.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -488,21 +494,25 @@ static void process(int index)
 
 /* --- store nodes (see the head comment) ------------------------------ */
 
-#define ST_PAGES	32	/* the writers' pages: never past the end */
-#define ST_ZONE		8	/* past them: the resizer's zone */
+#define ST_MAX_PAGES	600	/* the most writers' pages (huge mode) */
+/* The writers' pages (never past the end) and the resizer's zone past them. */
+static size_t st_pages = 32, st_zone = 8;
+static int st_huge;		/* VD_STORE_HUGE=1: store_huge on, 2 MiB folios */
+static char st_huge_old[8];
+#define ST_HUGE_PARAM	"/sys/module/vmapdemo/parameters/store_huge"
 #define ST_WRITERS	2
 #define ST_MAGIC	0xa5ULL
 #define ST_ZMAGIC	0x5aULL
 
 struct st_model {
-	uint32_t pub[ST_PAGES];		/* last generation written */
-	uint32_t floor[ST_PAGES];	/* made durable by a completed sync */
+	uint32_t pub[ST_MAX_PAGES];	/* last generation written */
+	uint32_t floor[ST_MAX_PAGES];	/* made durable by a completed sync */
 	/*
 	 * The generation written when the last crash returned: a crash may
 	 * have dropped any generation up to it, so a later sync makes a
 	 * generation durable only if it is above it (written since).
 	 */
-	uint32_t lost[ST_PAGES];
+	uint32_t lost[ST_MAX_PAGES];
 	/* Writers hold it shared over write + publish, CRASH exclusively. */
 	pthread_rwlock_t crash_lock;
 	uint64_t cur_pages;		/* never above the store's size */
@@ -603,12 +613,12 @@ static int st_more(struct rng *r, uint64_t *ops)
 static void st_writer(int w)
 {
 	int fd = st_open(O_RDWR);
-	char *m = st_map(fd, ST_PAGES, PROT_READ | PROT_WRITE);
+	char *m = st_map(fd, st_pages, PROT_READ | PROT_WRITE);
 	struct rng r = { 0x1234567ULL * (w + 1) };
 	uint64_t ops = 0;
 
 	while (st_more(&r, &ops)) {
-		size_t pg = (rnd(&r) % (ST_PAGES / ST_WRITERS)) * ST_WRITERS + w;
+		size_t pg = (rnd(&r) % (st_pages / ST_WRITERS)) * ST_WRITERS + w;
 		uint32_t lo = ld32(&stm->floor[pg]), mine = stm->pub[pg];
 		volatile uint64_t *word = (uint64_t *)(m + pg * page);
 		uint64_t v = st_word(ST_MAGIC, pg, mine + 1);
@@ -637,7 +647,7 @@ static void st_reader(void)
 	uint64_t ops = 0, a;
 
 	while (st_more(&r, &ops)) {
-		size_t pg = rnd(&r) % ST_PAGES;
+		size_t pg = rnd(&r) % st_pages;
 		uint32_t lo = ld32(&stm->floor[pg]), hi;
 
 		if (pread(fd, &a, 8, pg * page) != 8) {
@@ -673,17 +683,17 @@ static int st_probe_read(volatile uint64_t *w, uint64_t *v)
 static void st_faulter(void)
 {
 	int fd = st_open(O_RDONLY);
-	char *m = st_map(fd, ST_PAGES + ST_ZONE, PROT_READ);
+	char *m = st_map(fd, st_pages + st_zone, PROT_READ);
 	struct rng r = { 0x777ULL };
 	uint64_t ops = 0;
 
 	while (st_more(&r, &ops)) {
-		size_t pg = rnd(&r) % (ST_PAGES + ST_ZONE);
+		size_t pg = rnd(&r) % (st_pages + st_zone);
 		volatile uint64_t *w = (uint64_t *)(m + pg * page);
 		/* shrinks first: the resizer sets cur_pages before bumping it. */
 		uint64_t s0 = __atomic_load_n(&stm->shrinks, __ATOMIC_ACQUIRE), v = 0;
 		uint64_t c0 = __atomic_load_n(&stm->cur_pages, __ATOMIC_ACQUIRE);
-		uint32_t lo = pg < ST_PAGES ? ld32(&stm->floor[pg]) : 0;
+		uint32_t lo = pg < st_pages ? ld32(&stm->floor[pg]) : 0;
 		int sig = st_probe_read(w, &v);
 
 		__atomic_add_fetch(&stm->faults, 1, __ATOMIC_RELAXED);
@@ -696,7 +706,7 @@ static void st_faulter(void)
 				__atomic_add_fetch(&stm->good_sigbus, 1, __ATOMIC_RELAXED);
 		} else if (sig) {
 			st_bad(&stm->bad_sigbus, "signal %d on page %zu", sig, pg);
-		} else if (pg < ST_PAGES) {
+		} else if (pg < st_pages) {
 			st_check("faulter (mapping)", pg, v, lo, ld32(&stm->pub[pg]) + 1);
 		} else {
 			st_check_zone("faulter (mapping)", pg, v);
@@ -717,11 +727,19 @@ static void st_resizer(void)
 {
 	int fd = st_open(O_RDWR);
 	struct rng r = { 0x4242ULL };
-	uint64_t ops = 0, cur = ST_PAGES + ST_ZONE, a, b;
+	uint64_t ops = 0, cur = st_pages + st_zone, a, b;
 	size_t pg;
 
 	while (!st_off("resize") && st_more(&r, &ops)) {
-		uint64_t k = ST_PAGES + rnd(&r) % (ST_ZONE + 1);
+		uint64_t k = st_pages + rnd(&r) % (st_zone + 1);
+
+		/*
+		 * Huge mode: often the whole 4 MiB, where the folio that the
+		 * zone shares with the writers' last pages can be 2 MiB, so
+		 * that the next shrink replaces it under the writers.
+		 */
+		if (st_huge && (rnd(&r) & 1))
+			k = st_pages + st_zone;
 		uint32_t zg;
 		int ret;
 
@@ -752,7 +770,7 @@ static void st_resizer(void)
 		__atomic_add_fetch(&stm->resizes, 1, __ATOMIC_RELAXED);
 		/* Fill the zone that exists now, then read it back. */
 		zg = __atomic_add_fetch(&stm->zgen, 1, __ATOMIC_RELEASE);
-		for (pg = ST_PAGES; pg < cur; pg++) {
+		for (pg = st_pages; pg < cur; pg++) {
 			uint64_t v = st_word(ST_ZMAGIC, pg, zg);
 
 			if (pwrite(fd, &v, 8, pg * page) != 8)
@@ -783,13 +801,13 @@ static void st_syncer(void)
 {
 	int fd = st_open(O_RDWR);
 	struct rng r = { 0x5151ULL };
-	uint32_t snap[ST_PAGES];
+	uint32_t snap[ST_MAX_PAGES];
 	uint64_t ops = 0;
 	int crashed = 0;
 
 	while (st_syncer_more(&r, &ops)) {
 		unsigned int what = rnd(&r) % 8;
-		size_t first = 0, n = ST_PAGES, i;
+		size_t first = 0, n = st_pages, i;
 
 		/*
 		 * The first operations are one of each kind, so that each runs
@@ -812,7 +830,7 @@ static void st_syncer(void)
 			pthread_rwlock_wrlock(&stm->crash_lock);
 			if (ioctl(fd, VMAPDEMO_STORE_IOC_CRASH, &c))
 				st_bad(&stm->bad_errno, "CRASH: %s", strerror(errno));
-			for (i = 0; i < ST_PAGES; i++)
+			for (i = 0; i < st_pages; i++)
 				__atomic_store_n(&stm->lost[i], ld32(&stm->pub[i]),
 						 __ATOMIC_RELEASE);
 			pthread_rwlock_unlock(&stm->crash_lock);
@@ -823,12 +841,12 @@ static void st_syncer(void)
 
 			sy.flags = what == 1 ? VMAPDEMO_STORE_SYNC_INVALIDATE : VMAPDEMO_STORE_SYNC_SYNC;
 			if (what >= 5) {	/* a range of the writers' pages */
-				first = rnd(&r) % ST_PAGES;
-				n = 1 + rnd(&r) % (ST_PAGES - first);
+				first = rnd(&r) % st_pages;
+				n = 1 + rnd(&r) % (st_pages - first);
 				sy.offset = first * page;
 				sy.length = n * page;
 			}
-			for (i = 0; i < ST_PAGES; i++)
+			for (i = 0; i < st_pages; i++)
 				snap[i] = ld32(&stm->pub[i]);
 			if (ioctl(fd, VMAPDEMO_STORE_IOC_SYNC, &sy)) {
 				if (errno == EIO && crashed) {
@@ -876,10 +894,26 @@ static void stress_store(const char *path, int secs)
 		st_no = getenv("VD_STORE_NO");
 	if (st_off("crash"))
 		ksft_print_msg("store: CRASH left out (VD_STORE_NO or VD_STORE_CRASH=0)\n");
+	if (getenv("VD_STORE_HUGE") && atoi(getenv("VD_STORE_HUGE"))) {
+		/* 600 pages and a zone to 1024: two 2 MiB folios. */
+		if (vd_read_file(ST_HUGE_PARAM, st_huge_old, sizeof(st_huge_old)) <= 0 ||
+		    vd_write_str(ST_HUGE_PARAM, "1")) {
+			ksft_print_msg("store: cannot set %s for VD_STORE_HUGE\n", ST_HUGE_PARAM);
+			for (i = 0; i < 4; i++)
+				ksft_test_result_fail("store: setup\n");
+			return;
+		}
+		st_huge_old[strcspn(st_huge_old, "\n")] = 0;
+		st_huge = 1;
+		st_pages = ST_MAX_PAGES;
+		st_zone = 1024 - ST_MAX_PAGES;
+		ksft_print_msg("store: huge mode, %zu pages and a zone of %zu, store_huge=1\n",
+			       st_pages, st_zone);
+	}
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	stm = mmap(NULL, sizeof(*stm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (fd < 0 || stm == MAP_FAILED || ioctl(fd, VMAPDEMO_STORE_IOC_GET_INFO, &info) ||
-	    st_set_size(fd, 0) || st_set_size(fd, (ST_PAGES + ST_ZONE) * page)) {
+	    st_set_size(fd, 0) || st_set_size(fd, (st_pages + st_zone) * page)) {
 		ksft_print_msg("store setup on %s: %s\n", path, strerror(errno));
 		for (i = 0; i < 4; i++)
 			ksft_test_result_fail("store: setup\n");
@@ -899,7 +933,7 @@ static void stress_store(const char *path, int secs)
 		pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 		pthread_rwlock_init(&stm->crash_lock, &ra);
 	}
-	stm->cur_pages = ST_PAGES + ST_ZONE;
+	stm->cur_pages = st_pages + st_zone;
 	ksft_print_msg("store %s: %d writers, a reader, a faulter, a resizer, a syncer, %d s\n",
 		       path, ST_WRITERS, secs);
 	deadline = time(NULL) + secs;
@@ -935,6 +969,8 @@ static void stress_store(const char *path, int secs)
 	/* Leave the store empty, at its size from before. */
 	if (st_set_size(fd, 0) || st_set_size(fd, info.store_size))
 		bad++;
+	if (st_huge)
+		vd_write_str(ST_HUGE_PARAM, st_huge_old);
 	close(fd);
 	ksft_print_msg("store: %llu mapped writes, %llu pwrites, %llu preads, %llu faults (%llu SIGBUS past the end), %llu syncs, %llu range syncs, %llu invalidates, %llu crashes, %llu EIO, %llu resizes\n",
 		       (unsigned long long)stm->mapped_writes, (unsigned long long)stm->pwrites,
