@@ -44,15 +44,6 @@ static int store_sync(int fd, unsigned int flags, unsigned long long off,
 	return ret;
 }
 
-static long long store_crash(int fd)
-{
-	struct vmapdemo_store_crash cr = { .size = sizeof(cr) };
-
-	if (ioctl(fd, VMAPDEMO_STORE_IOC_CRASH, &cr))
-		return -1;
-	return cr.pages_dropped;
-}
-
 static int set_age(const char *val)
 {
 	int fd = open(AGE_PARAM, O_WRONLY);
@@ -115,14 +106,7 @@ FIXTURE_SETUP(msync)
 	if (vd_read_file(AGE_PARAM, self->age, sizeof(self->age)) <= 0)
 		SKIP(return, AGE_PARAM " not readable");
 	ASSERT_EQ(0, set_age("0"));
-	self->fd = open(STORE0, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	/* Shrinking to 0 empties the cache and the backing store. */
-	ASSERT_EQ(0, vd_store_resize(self->fd, 0));
-	ASSERT_EQ(0, vd_store_resize(self->fd, TEST_SIZE));
-	/* A crash of an earlier test must not make our first sync fail. */
-	close(self->fd);
-	self->fd = open(STORE0, O_RDWR | O_CLOEXEC);
+	self->fd = vd_store_open_empty(STORE0, TEST_SIZE);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, vd_store_info(self->fd, &self->base));
 }
@@ -147,7 +131,7 @@ TEST_F(msync, write_crash_old)
 	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(1, info.dirty_pages);
 	EXPECT_EQ(0, info.backing_pages);
-	EXPECT_EQ(1, store_crash(self->fd));
+	EXPECT_EQ(1, vd_store_crash(self->fd));
 	EXPECT_EQ(0, page_byte(self->fd, ps + 1));
 	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(0, info.dirty_pages);
@@ -171,7 +155,7 @@ TEST_F(msync, write_sync_crash_new)
 	EXPECT_EQ(0, info.dirty_pages);
 	EXPECT_EQ(1, info.backing_pages);
 	EXPECT_EQ(info.sync_gen, sy.sync_gen);
-	EXPECT_EQ(0, store_crash(self->fd));
+	EXPECT_EQ(0, vd_store_crash(self->fd));
 	ASSERT_EQ(3, pread(self->fd, rd, 3, ps + 1));
 	EXPECT_EQ(0, memcmp(rd, "new", 3));
 	ASSERT_EQ(0, vd_store_info(self->fd, &info));
@@ -189,7 +173,7 @@ TEST_F(msync, syncA_writeB_crash_A)
 	ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_SYNC, 0, 0, NULL));
 	p[0] = 'B';
 	p[ps] = 'b';
-	EXPECT_EQ(2, store_crash(self->fd));
+	EXPECT_EQ(2, vd_store_crash(self->fd));
 	/* The mapping was zapped: it refaults from the backing store. */
 	EXPECT_EQ('A', p[0]);
 	EXPECT_EQ('a', p[ps]);
@@ -251,7 +235,7 @@ TEST_F(msync, write_protect_every_mapping)
 			w[0] = 'B';
 			ASSERT_EQ(0, fsync(self->fd));
 			if (end == 0) {
-				ASSERT_EQ(0, store_crash(self->fd));
+				ASSERT_EQ(0, vd_store_crash(self->fd));
 				ASSERT_EQ(0, fsync(self->fd) ? errno - EIO : 0);
 			}
 			for (k = 0; k < (unsigned int)mixes[m].n; k++)
@@ -268,7 +252,7 @@ TEST_F(msync, write_protect_every_mapping)
 				       "INVALIDATE");
 			if (end == 1) {
 				/* And a crash after the reclaim finds it too. */
-				ASSERT_EQ(0, store_crash(self->fd));
+				ASSERT_EQ(0, vd_store_crash(self->fd));
 				ASSERT_EQ(0, fsync(self->fd) ? errno - EIO : 0);
 				EXPECT_EQ('B', page_byte(self->fd, ps));
 			}
@@ -299,7 +283,7 @@ TEST_F(msync, synchronous_writes_survive_crash)
 	iov.iov_base = "y";
 	ASSERT_EQ(1, pwritev2(self->fd, &iov, 1, 3 * ps, RWF_SYNC));
 	ASSERT_EQ(1, pwrite(self->fd, "p", 1, 4 * ps));	/* not synchronous */
-	EXPECT_EQ(1, store_crash(self->fd));
+	EXPECT_EQ(1, vd_store_crash(self->fd));
 	EXPECT_EQ('s', page_byte(self->fd, 0));
 	EXPECT_EQ('d', page_byte(self->fd, ps));
 	EXPECT_EQ('r', page_byte(self->fd, 2 * ps));
@@ -370,7 +354,7 @@ TEST_F(msync, gup_writes_survive_crash)
 		EXPECT_EQ(0, memcmp(p, "gupgupgu", 8)) TH_LOG("path %d", how);
 		ASSERT_EQ(0, fsync(self->fd));
 		munmap(p, ps);
-		EXPECT_EQ(0, store_crash(self->fd));
+		EXPECT_EQ(0, vd_store_crash(self->fd));
 		ASSERT_EQ(0, fsync(self->fd) ? errno - EIO : 0);
 		EXPECT_EQ('g', page_byte(self->fd, 0)) TH_LOG("%s",
 			how == 0 ? "process_vm_writev" : how == 1 ? "/proc/pid/mem" :
@@ -431,7 +415,7 @@ TEST_F(msync, gup_write_races_sync)
 	EXPECT_EQ(0, g.err);
 	ASSERT_EQ(0, fsync(self->fd));
 	munmap(g.p, ps);
-	EXPECT_EQ(0, store_crash(self->fd));
+	EXPECT_EQ(0, vd_store_crash(self->fd));
 	ASSERT_EQ(0, fsync(self->fd) ? errno - EIO : 0);
 	ASSERT_EQ((ssize_t)sizeof(got), pread(self->fd, &got, sizeof(got), 64));
 	EXPECT_EQ(g.last, got);
@@ -458,7 +442,7 @@ TEST_F(msync, past_eof_never_reaches_medium)
 	ASSERT_EQ(4, write(afd, "tail", 4));
 	close(afd);
 	munmap(p, 2 * ps);
-	EXPECT_EQ(1, store_crash(self->fd));
+	EXPECT_EQ(1, vd_store_crash(self->fd));
 	EXPECT_EQ('a', page_byte(self->fd, 0));
 	ASSERT_EQ(4, pread(self->fd, rd, 4, ps + 100));
 	EXPECT_EQ(0, memcmp(rd, zero, 4));
@@ -484,7 +468,7 @@ TEST_F(msync, msync_ms_sync_writes_back)
 	EXPECT_EQ(2, b.pages_written - a.pages_written);
 	EXPECT_EQ(1, b.syncs - a.syncs);
 	EXPECT_EQ(1, b.dirty_pages);
-	EXPECT_EQ(1, store_crash(self->fd));
+	EXPECT_EQ(1, vd_store_crash(self->fd));
 	EXPECT_EQ(1, p[0]);
 	EXPECT_EQ(2, p[2 * ps]);
 	EXPECT_EQ(0, p[3 * ps]);
@@ -504,7 +488,7 @@ TEST_F(msync, fsync_fdatasync_write_back)
 	EXPECT_EQ(0, info.dirty_pages);
 	EXPECT_EQ(2, DELTA(info, pages_written));
 	EXPECT_EQ(2, DELTA(info, syncs));
-	EXPECT_EQ(0, store_crash(self->fd));
+	EXPECT_EQ(0, vd_store_crash(self->fd));
 	EXPECT_EQ('f', page_byte(self->fd, 0));
 	EXPECT_EQ('d', page_byte(self->fd, 5 * ps));
 }
@@ -529,7 +513,7 @@ TEST_F(msync, writeback_rearms_write_tracking)
 	EXPECT_EQ(1, b.faults_mkwrite - a.faults_mkwrite);
 	EXPECT_EQ(1, b.dirty_pages);
 	EXPECT_EQ(0, b.faults_read - a.faults_read);	/* still mapped */
-	EXPECT_EQ(1, store_crash(self->fd));
+	EXPECT_EQ(1, vd_store_crash(self->fd));
 	EXPECT_EQ(1, p[0]);
 	EXPECT_EQ(0, p[1]);
 	munmap(p, ps);
@@ -551,7 +535,7 @@ TEST_F(msync, sync_range)
 	/* offset == size, length 0: an empty range. */
 	ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_SYNC, TEST_SIZE, 0, &sy));
 	EXPECT_EQ(0, sy.pages_written);
-	EXPECT_EQ(7, store_crash(self->fd));
+	EXPECT_EQ(7, vd_store_crash(self->fd));
 	for (i = 0; i < 10; i++)
 		EXPECT_EQ(i >= 2 && i < 5 ? 'a' + i : 0, page_byte(self->fd, i * ps));
 }
@@ -605,7 +589,7 @@ TEST_F(msync, async_completes)
 	ASSERT_EQ(0, vd_store_info(self->fd, &info));
 	EXPECT_EQ(1, info.dirty_pages);		/* page 7 was not in the range */
 	EXPECT_EQ(1, DELTA(info, pages_written));
-	EXPECT_EQ(1, store_crash(self->fd));
+	EXPECT_EQ(1, vd_store_crash(self->fd));
 	EXPECT_EQ('x', page_byte(self->fd, 0));
 	EXPECT_EQ(0, page_byte(self->fd, 7 * ps));
 }
@@ -626,7 +610,7 @@ TEST_F(msync, background_writeback)
 	EXPECT_EQ(0, info.dirty_pages);
 	EXPECT_EQ(1, DELTA(info, pages_written));
 	EXPECT_EQ(0, DELTA(info, syncs));	/* no sync did it */
-	EXPECT_EQ(0, store_crash(self->fd));
+	EXPECT_EQ(0, vd_store_crash(self->fd));
 	EXPECT_EQ('w', p[0]);
 	munmap(p, ps);
 }
@@ -812,7 +796,7 @@ TEST_F(msync, crash_bad_args)
 	fd = open(STORE0, O_RDONLY);
 	ASSERT_LE(0, fd);
 	errno = 0;
-	EXPECT_EQ(-1, store_crash(fd));
+	EXPECT_EQ(-1, vd_store_crash(fd));
 	EXPECT_EQ(EBADF, errno);
 	close(fd);
 	ASSERT_EQ(0, vd_store_info(self->fd, &info));
@@ -833,7 +817,7 @@ TEST_F(msync, crash_reported_once_per_file)
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_LE(0, other);
 	p[0] = 1;
-	EXPECT_EQ(1, store_crash(other));
+	EXPECT_EQ(1, vd_store_crash(other));
 	errno = 0;
 	EXPECT_EQ(-1, msync(p, ps, MS_SYNC));
 	EXPECT_EQ(EIO, errno);
@@ -862,7 +846,7 @@ TEST_F(msync, crash_zaps_mappings)
 	s[ps] = 't';
 	EXPECT_EQ('t', p[ps]);		/* maps the store's page */
 	p[0] = 'p';			/* a private copy */
-	EXPECT_EQ(2, store_crash(self->fd));
+	EXPECT_EQ(2, vd_store_crash(self->fd));
 	EXPECT_EQ(0, s[0]);
 	EXPECT_EQ(0, s[ps]);
 	EXPECT_EQ(0, p[ps]);
@@ -889,7 +873,7 @@ TEST_F(msync, last_close_counts_dirty)
 	EXPECT_EQ(3, info.dirty_at_last_close);
 	EXPECT_EQ(3, info.dirty_pages);
 	EXPECT_EQ(0, DELTA(info, pages_written));
-	EXPECT_EQ(3, store_crash(fd));
+	EXPECT_EQ(3, vd_store_crash(fd));
 	close(fd);
 }
 
@@ -903,7 +887,7 @@ TEST_F(msync, shrink_reaches_medium)
 	ASSERT_EQ(0, fsync(self->fd));
 	ASSERT_EQ(0, vd_store_resize(self->fd, 100));
 	ASSERT_EQ(0, vd_store_resize(self->fd, TEST_SIZE));
-	EXPECT_EQ(0, store_crash(self->fd));
+	EXPECT_EQ(0, vd_store_crash(self->fd));
 	EXPECT_EQ(0x5a, page_byte(self->fd, 99));
 	EXPECT_EQ(0, page_byte(self->fd, 100));
 	EXPECT_EQ(0, page_byte(self->fd, ps));
@@ -1161,7 +1145,7 @@ TEST_F(msync, race_sync_crash)
 		pthread_mutex_lock(&r.lock);
 		r.crash_started++;
 		pthread_mutex_unlock(&r.lock);
-		ASSERT_LE(0, store_crash(self->fd));
+		ASSERT_LE(0, vd_store_crash(self->fd));
 		r.crashes++;
 		/* Check with the writers parked (the syncer keeps going). */
 		r.pause = 1;
@@ -1183,7 +1167,7 @@ TEST_F(msync, race_sync_crash)
 	ASSERT_EQ(0, fsync(self->fd));
 	for (i = 0; i < RACE_PAGES; i++)
 		r.guaranteed[i] = r.last[i];
-	ASSERT_LE(0, store_crash(self->fd));
+	ASSERT_LE(0, vd_store_crash(self->fd));
 	EXPECT_EQ(0, race_check(&r, 1));
 	EXPECT_EQ(0, r.failures);
 	EXPECT_LT(0, r.crashes);

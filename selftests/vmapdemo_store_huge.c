@@ -45,15 +45,6 @@ static int store_sync(int fd, unsigned int flags, unsigned long long off,
 	return ret;
 }
 
-static long long store_crash(int fd)
-{
-	struct vmapdemo_store_crash cr = { .size = sizeof(cr) };
-
-	if (ioctl(fd, VMAPDEMO_STORE_IOC_CRASH, &cr))
-		return -1;
-	return cr.pages_dropped;
-}
-
 /* The byte page @i of the test pattern @gen starts with. */
 static unsigned char pat(long i, int gen)
 {
@@ -106,14 +97,7 @@ FIXTURE_SETUP(huge)
 	if (vd_write_str(PARAMS "store_huge", "1"))
 		SKIP(return, "cannot set store_huge (needs root)");
 	ASSERT_EQ(0, vd_write_str(PARAMS "writeback_age_ms", "0"));
-	self->fd = open(STORE0, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	/* Shrinking to 0 empties the cache and the backing store. */
-	ASSERT_EQ(0, vd_store_resize(self->fd, 0));
-	ASSERT_EQ(0, vd_store_resize(self->fd, TEST_SIZE));
-	/* A crash of an earlier test must not make our first sync fail. */
-	close(self->fd);
-	self->fd = open(STORE0, O_RDWR | O_CLOEXEC);
+	self->fd = vd_store_open_empty(STORE0, TEST_SIZE);
 	ASSERT_LE(0, self->fd);
 }
 
@@ -234,7 +218,7 @@ TEST_F(huge, sync_crash_and_reclaim_keep_synced_data)
 	EXPECT_EQ(PMD_SZ / ps, faults(self->fd, 'd'));
 	self->p[5 * ps + 1] = 0;
 	ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_SYNC, 0, 0, NULL));
-	EXPECT_EQ(0, store_crash(self->fd));
+	EXPECT_EQ(0, vd_store_crash(self->fd));
 	for (i = 0; i < n; i += 61)
 		ASSERT_EQ(pat(i, 2), (unsigned char)self->p[i * ps]) TH_LOG("page %ld", i);
 
@@ -270,7 +254,7 @@ TEST_F(huge, partial_sync_writes_back_exactly_its_range)
 	EXPECT_EQ(1, written);
 	/* The folio is still dirty: page 7 was not written back. */
 	EXPECT_EQ(PMD_SZ / ps, faults(self->fd, 'd'));
-	EXPECT_EQ(PMD_SZ / ps, store_crash(self->fd));
+	EXPECT_EQ(PMD_SZ / ps, vd_store_crash(self->fd));
 	self->fd = reopen(self->fd);
 	ASSERT_LE(0, self->fd);
 	EXPECT_EQ('A', byte_at(self->fd, 3));
@@ -292,7 +276,7 @@ TEST_F(huge, partial_sync_writes_back_exactly_its_range)
 	 * sync covers it whole, though all its pages are in the medium.
 	 */
 	EXPECT_EQ(PMD_SZ / ps, faults(self->fd, 'd'));
-	EXPECT_EQ(PMD_SZ / ps, store_crash(self->fd));
+	EXPECT_EQ(PMD_SZ / ps, vd_store_crash(self->fd));
 	EXPECT_EQ('C', byte_at(self->fd, PMD_SZ / ps + 10));
 	EXPECT_EQ('D', byte_at(self->fd, PMD_SZ / ps + 500));
 }
@@ -354,7 +338,7 @@ TEST_F(huge, shrink_into_a_folio_keeps_dirty_state)
 	EXPECT_EQ('Z', self->p[0]);
 	ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_SYNC, 0, 0, &written));
 	EXPECT_EQ(100, written);
-	EXPECT_EQ(0, store_crash(self->fd));
+	EXPECT_EQ(0, vd_store_crash(self->fd));
 	self->fd = reopen(self->fd);
 	ASSERT_LE(0, self->fd);
 	EXPECT_EQ('Z', byte_at(self->fd, 0));
@@ -421,7 +405,7 @@ TEST_F(huge, read_and_write_add_large_folios)
 	EXPECT_EQ(PMD_SZ / ps, info.resident_pages);
 	EXPECT_EQ(PMD_SZ / ps, info.dirty_pages);
 	ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_SYNC, 0, 0, NULL));
-	EXPECT_EQ(0, store_crash(self->fd));
+	EXPECT_EQ(0, vd_store_crash(self->fd));
 	self->fd = reopen(self->fd);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, vd_store_info(self->fd, &info));
@@ -455,7 +439,7 @@ TEST_F(huge, small_folios_where_a_pmd_does_not_fit)
 	EXPECT_EQ(2048, vd_smaps_kb(self->p, "FilePmdMapped:"));
 	EXPECT_EQ((long)(len >> 10), vd_smaps_kb(self->p, "Rss:"));
 	ASSERT_EQ(0, store_sync(self->fd, VMAPDEMO_STORE_SYNC_SYNC, 0, 0, NULL));
-	EXPECT_EQ(0, store_crash(self->fd));
+	EXPECT_EQ(0, vd_store_crash(self->fd));
 
 	/* Emptied; a mapping that refuses huge pages. */
 	ASSERT_EQ(0, vd_store_resize(self->fd, 0));

@@ -393,6 +393,36 @@ static inline int vd_store_resize(int fd, unsigned long long size)
 }
 
 /*
+ * A new read-write file of the store at @path, emptied (shrinking to 0
+ * empties the cache and the backing store) and grown to @size bytes. New,
+ * so that a crash an earlier test made is not reported to this file's
+ * first sync. The fd, or -1 with errno set.
+ */
+static inline int vd_store_open_empty(const char *path, unsigned long long size)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (vd_store_resize(fd, 0) || vd_store_resize(fd, size)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* VMAPDEMO_STORE_IOC_CRASH: the pages it dropped, or -1 (errno set). */
+static inline long long vd_store_crash(int fd)
+{
+	struct vmapdemo_store_crash cr = { .size = sizeof(cr) };
+
+	if (ioctl(fd, VMAPDEMO_STORE_IOC_CRASH, &cr))
+		return -1;
+	return cr.pages_dropped;
+}
+
+/*
  * The size of a store (GET_INFO) or, for the kernel's file a test
  * compares it with, of that file (fstat); -1 on error.
  */
