@@ -422,6 +422,68 @@ TEST_F(msync, gup_write_races_sync)
 }
 
 /*
+ * The same write racing INVALIDATE, which unmaps the range, refuses a
+ * pinned page, writes back and drops the cache. Each round reads the page
+ * first, so that a fault maps it again while INVALIDATE runs (fault-around,
+ * or ->fault finding it cached), then pins it for writing: a pin that
+ * INVALIDATE missed would let the drop take the pinned folio out of the
+ * cache, and the write would land in a page the store no longer has.
+ * Every write must be read back by pread(), whatever INVALIDATE did
+ * (EBUSY, with the range written back, if a pin came while it ran).
+ */
+struct gup_inval {
+	int fd;
+	volatile int stop;
+	unsigned long runs, busy;
+	int err;
+};
+
+static void *gup_inval_thread(void *arg)
+{
+	struct gup_inval *g = arg;
+
+	while (!g->stop) {
+		if (store_sync(g->fd, VMAPDEMO_STORE_SYNC_INVALIDATE, 0, ps, NULL))
+			errno == EBUSY ? g->busy++ : (g->err = errno);
+		g->runs++;
+	}
+	return NULL;
+}
+
+TEST_F(msync, gup_write_races_invalidate)
+{
+	struct gup_inval g = { .fd = self->fd };
+	unsigned long v, got, lost = 0;
+	volatile char *p;
+	struct iovec l, r;
+	pthread_t t;
+	int i;
+
+	p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, gup_inval_thread, &g));
+	for (i = 0; i < 20000; i++) {
+		v = 0x2000 + i;
+		(void)p[0];
+		l.iov_base = &v;
+		l.iov_len = sizeof(v);
+		r.iov_base = (char *)p + 64;
+		r.iov_len = sizeof(v);
+		ASSERT_EQ((ssize_t)sizeof(v), process_vm_writev(getpid(), &l, 1, &r, 1, 0));
+		ASSERT_EQ((ssize_t)sizeof(got), pread(self->fd, &got, sizeof(got), 64));
+		if (got != v && !lost++)
+			TH_LOG("write %lu lost: read %lu", v, got);
+	}
+	g.stop = 1;
+	pthread_join(t, NULL);
+	TH_LOG("%lu INVALIDATEs, %lu EBUSY", g.runs, g.busy);
+	EXPECT_EQ(0, g.err);
+	EXPECT_EQ(0, lost);
+	munmap((void *)p, ps);
+}
+
+/*
  * What a shared mapping writes past the end of the store within its last
  * page never reaches the backing store: after a sync, an append and a
  * crash, the appended range (not synced) reads zeros, not that write.
