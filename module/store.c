@@ -438,19 +438,20 @@ static void vd_store_zero_eof(struct vd_store *st)
  * bdi (6.1 to 7.3). Splitting ourselves is not possible either: the split
  * is not exported.
  *
- * The folio is unmapped first (a fault waits for invalidate_lock) and
- * checked for pins then, as INVALIDATE does: a pinner's later writes to
- * the pages that stay would go to a folio the store no longer has, so a
- * pinned folio refuses the shrink. Its bytes are copied under its lock,
- * and the new size is set before it is unlocked for truncation: in that
- * window fault-around may map it read-only again, but ->page_mkwrite
- * refuses a large folio that reaches past the end, so nothing writes it
- * after the copy. wb_lock keeps every writeback out, so a sync never
- * finds the dirty data between the two folios. The small folios (at most
- * 511 pages, replacing a folio that held them) are allocated and added
- * with __GFP_NOFAIL: once the large folio is gone they hold the only
- * copy of dirty data, so neither their allocation nor their memcg charge
- * may fail.
+ * The folio is unmapped first, under its lock (no fault maps it again
+ * before we unlock it), and checked for pins then, as INVALIDATE does: a
+ * pinner's later writes to the pages that stay would go to a folio the
+ * store no longer has, so a pinned folio refuses the shrink. Its bytes
+ * are copied under its lock, and the new size is set before it is
+ * unlocked for truncation: in that window fault-around may map it
+ * read-only again, but ->fault takes a folio that reaches past the end
+ * to its slow path and ->page_mkwrite waits, both for invalidate_lock,
+ * so nothing writes it after the copy. wb_lock keeps every
+ * writeback out, so a sync never finds the dirty data between the two
+ * folios. The small folios (at most 511 pages, replacing a folio that
+ * held them) are allocated and added with __GFP_NOFAIL: once the large
+ * folio is gone they hold the only copy of dirty data, so neither their
+ * allocation nor their memcg charge may fail.
  *
  * Return: 0 (nothing to do, or the folio was replaced and the size is
  * now @new_size) or -EBUSY (pinned; nothing changed).

@@ -79,10 +79,12 @@
  *                                   mmap_lock (msync drops it before
  *                                   ->fsync)
  *     mmap_lock                     (a user copy in write() may fault)
- *       invalidate_lock             shared: ->fault, folio lookup in read()
- *                                   and write(), the crash check of a sync;
- *                                   exclusive: shrink, crash, INVALIDATE
- *                                   (they remove folios)
+ *       invalidate_lock             shared: ->fault when it adds a folio
+ *                                   or the page is past the end,
+ *                                   ->page_mkwrite, folio lookup in
+ *                                   read() and write(), the crash check
+ *                                   of a sync; exclusive: shrink, crash,
+ *                                   INVALIDATE (they remove folios)
  *         folio lock                ->fault until the PTE is installed
  *                                   (VM_FAULT_LOCKED), ->page_mkwrite until
  *                                   the PTE is writable, write() around its
@@ -104,14 +106,23 @@
  * write(fd, p, n) with p mapping the same page of the store cannot
  * deadlock.
  *
+ * ->fault finds a folio already in the cache as filemap_fault() does,
+ * under the folio lock alone: the lookup checks folio->mapping under it,
+ * and every removal (truncation, crash, INVALIDATE, reclaim) takes that
+ * lock, so it waits for the fault to install its PTE and then unmaps it.
+ * It takes invalidate_lock only to add a folio (filling it from the
+ * medium) or to return SIGBUS, and for a folio that reaches past the
+ * size, which a shrink is taking out.
+ *
  * Shrinking: with invalidate_lock held exclusively no ->fault can add a
- * folio; the size is set first (filemap_map_pages() and ->page_mkwrite
- * check it, under the folio lock), then truncate_pagecache()'s steps:
- * unmap past the end (private copies too), truncate_inode_pages(), which
- * removes each folio under its lock (waiting for a fault that returned
- * it to install its PTE, and for a writeback copying it), unmap again. A
- * folio still pinned (GUP) by then keeps its pinner's reference and is
- * freed by the last one: the page cache only drops its own.
+ * folio; the size is set first (->fault, filemap_map_pages() and
+ * ->page_mkwrite check it, under the folio lock), then
+ * truncate_pagecache()'s steps: unmap past the end (private copies too),
+ * truncate_inode_pages(), which removes each folio under its lock
+ * (waiting for a fault that returned it to install its PTE, and for a
+ * writeback copying it), unmap again. A folio still pinned (GUP) by then
+ * keeps its pinner's reference and is freed by the last one: the page
+ * cache only drops its own.
  *
  * Reclaim: a clean folio (the medium holds the same bytes, or holds no
  * page and the folio is all zeros: read or faulted in but never written)
@@ -185,8 +196,10 @@ struct vd_store_stats {
  *	order at the top of this file
  * @size: size in bytes. Written under @lock and, when shrinking, under the
  *	mapping's invalidate_lock held exclusively; read with READ_ONCE().
- *	A fault checks it under invalidate_lock shared, so it never maps a
- *	page past a shrink that has started.
+ *	A fault checks it under the folio lock (and under invalidate_lock
+ *	shared when it adds a folio): a shrink sets it before it truncates,
+ *	so a page past the new end that a fault maps meanwhile is unmapped
+ *	by the truncation, as for a regular file.
  * @backing: the simulated medium: a page here is only written under the
  *	folio lock of the cache folio at the same index, and only read to
  *	fill a cache folio just added, under its lock

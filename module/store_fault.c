@@ -82,7 +82,12 @@ struct folio *vd_store_get_folio(struct vd_store *st, pgoff_t index,
 	long i, nr, nmajor = 0;
 
 	*major = false;
-	folio = vd_filemap_lock_folio(mapping, index, false);
+	/*
+	 * A small folio to find or add: one lookup, as FGP_CREAT looks
+	 * before it adds (->fault comes here after missing the cache once).
+	 */
+	folio = vd_filemap_lock_folio(mapping, index,
+				      create && !(huge && vd_store_huge()));
 	if (!folio) {
 		unsigned int order = huge ? vd_store_huge_order(st, index) : 0;
 
@@ -138,9 +143,30 @@ static vm_fault_t vd_store_fault(struct vm_fault *vmf)
 {
 	struct vd_store *st = vmf->vma->vm_private_data;
 	struct address_space *mapping = vd_store_mapping(st);
+	bool major = false;
 	struct folio *folio;
-	bool major;
 
+	/*
+	 * A folio already in the cache is found as filemap_fault() finds
+	 * one: without invalidate_lock. The lookup locks it and checks that
+	 * it is still the store's; whatever removes a folio (shrink, crash,
+	 * INVALIDATE, reclaim) does so under that lock, so it waits until
+	 * the core has installed our PTE and then unmaps it. The size is
+	 * read under the folio lock too: a shrink sets it before it
+	 * truncates (and vd_store_demote() before it unlocks the large
+	 * folio it replaces), so a folio that reaches past it is one a
+	 * shrink is taking out, and the slow path waits for that.
+	 */
+	folio = vd_filemap_lock_folio(mapping, vmf->pgoff, false);
+	if (folio && !IS_ERR(folio)) {
+		if (likely(folio_test_uptodate(folio) &&
+			   folio_next_index(folio) <= vd_store_nr_pages(st)))
+			goto found;
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+
+	/* A folio to add, or past the end: under invalidate_lock. */
 	filemap_invalidate_lock_shared(mapping);
 	if (vmf->pgoff >= vd_store_nr_pages(st)) {
 		filemap_invalidate_unlock_shared(mapping);
@@ -163,6 +189,7 @@ static vm_fault_t vd_store_fault(struct vm_fault *vmf)
 		return VM_FAULT_NOPAGE;	/* retry */
 	}
 
+found:
 	if (!(vmf->flags & FAULT_FLAG_WRITE))
 		atomic64_inc(&st->stats.faults_read);
 	else if (vmf->vma->vm_flags & VM_SHARED)
@@ -187,27 +214,29 @@ static vm_fault_t vd_store_fault(struct vm_fault *vmf)
  * writeback, which holds the folio lock while it write-protects and
  * copies the folio, either sees this write or makes the writer fault
  * again and mark the folio dirty again.
+ *
+ * Under invalidate_lock shared, as ext4's and XFS's ->page_mkwrite: no
+ * PTE becomes writable, and no folio dirty, while a shrink, a crash or an
+ * INVALIDATE (which hold it exclusively) runs. So a folio INVALIDATE has
+ * written back and unmapped stays clean until it drops it, though a fault
+ * may map it again read-only meanwhile, and a large folio a shrink is
+ * replacing (vd_store_demote()) is never written after its copy: by the
+ * time we get the lock it is out of the cache.
  */
 static vm_fault_t vd_store_page_mkwrite(struct vm_fault *vmf)
 {
 	struct vd_store *st = vmf->vma->vm_private_data;
+	struct address_space *mapping = vd_store_mapping(st);
 	struct folio *folio = page_folio(vmf->page);
+	vm_fault_t ret = VM_FAULT_LOCKED;
 
+	filemap_invalidate_lock_shared(mapping);
 	folio_lock(folio);
-	if (folio->mapping != vd_store_mapping(st) ||
-	    vmf->pgoff >= vd_store_nr_pages(st)) {
+	if (folio->mapping != mapping || vmf->pgoff >= vd_store_nr_pages(st)) {
 		/* Truncated since it was mapped: the retry gets SIGBUS. */
 		folio_unlock(folio);
-		return VM_FAULT_NOPAGE;
-	}
-	/*
-	 * A large folio that reaches past the end is being replaced by a
-	 * shrink (vd_store_demote()), which has copied it: the retry
-	 * finds the small folio in its place.
-	 */
-	if (unlikely(folio_next_index(folio) > vd_store_nr_pages(st))) {
-		folio_unlock(folio);
-		return VM_FAULT_NOPAGE;
+		ret = VM_FAULT_NOPAGE;
+		goto out;
 	}
 	/*
 	 * A folio already dirty (written through another mapping or by
@@ -219,7 +248,9 @@ static vm_fault_t vd_store_page_mkwrite(struct vm_fault *vmf)
 		folio_mark_dirty(folio);
 	folio_wait_stable(folio);
 	atomic64_inc(&st->stats.faults_mkwrite);
-	return VM_FAULT_LOCKED;
+out:
+	filemap_invalidate_unlock_shared(mapping);
+	return ret;
 }
 
 /*

@@ -344,21 +344,28 @@ static bool vd_folio_pinned(struct folio *folio)
 /*
  * INVALIDATE: write back, then drop the range's cached folios, so that
  * every mapping and read() sees the backing store. invalidate_lock
- * (exclusive) keeps ->fault, read() and write() from the range meanwhile,
- * and the range is unmapped, so no folio can be dirtied again between the
- * writeback and the drop but by a pinner, and pins are refused (below).
- * invalidate_inode_pages2_range() drops every clean folio, also one that
- * filemap_map_pages() mapped again meanwhile (it unmaps it) or that a pipe
+ * (exclusive) keeps ->fault from adding folios, read() and write() from
+ * the range and ->page_mkwrite from making a PTE writable meanwhile, and
+ * the range is unmapped, so no folio is dirtied again between the
+ * writeback and the drop but by a pinner (below).
+ * invalidate_inode_pages2_range() unmaps each folio under its lock and
+ * drops it if it is clean: also one that a fault mapped again read-only
+ * meanwhile (fault-around, or ->fault finding it cached) or that a pipe
  * still holds (the pipe keeps its reference).
  *
  * A folio that someone pinned (GUP with FOLL_PIN) must not leave the cache:
  * its pinner's later writes would go to a folio the store no longer has.
- * Pins are taken through page tables, so the range is unmapped first
- * (faults wait for invalidate_lock, and the TLB flush of the unmap waits
- * out a lockless GUP-fast that saw a PTE), and only then checked: no new
- * pin can appear after that. An mlocked folio is refused too, before the
- * unmap that would munlock it: dropping it would not lose data, but mlock
- * promises it stays resident.
+ * Pins are taken through page tables, so the range is unmapped first (the
+ * TLB flush of the unmap waits out a lockless GUP-fast that saw a PTE),
+ * and only then checked. A write pin after the check needs a writable
+ * PTE: only one that a fault made writable just before we took
+ * invalidate_lock and installed after the unmap. Its folio is dirty
+ * (->page_mkwrite), and a pinned folio stays dirty through writeback
+ * (vd_store_writeback_folio()), so the drop refuses it: EBUSY, with the
+ * range written back. A read-only pin holds a page whose bytes are the
+ * medium's. An mlocked folio is refused too, before the unmap that would
+ * munlock it: dropping it would not lose data, but mlock promises it
+ * stays resident.
  */
 int vd_store_invalidate(struct vd_store *st, struct vd_store_file *sf,
 			pgoff_t first, pgoff_t last, u64 *written)
@@ -445,14 +452,15 @@ static unsigned long vd_store_cancel_dirty(struct vd_store *st)
 
 /*
  * A simulated crash of the medium: everything the backing store has not
- * seen is lost. invalidate_lock (exclusive) stops ->fault and lookups; the
- * unmap zaps every PTE of the store's folios (private copies stay: they
- * belong to their process), which also reports the dirty PTEs to the
- * folios; the dirty folios are counted, then truncate_inode_pages()
- * removes every folio under its lock (so a writeback copying it finishes
- * first and each backing page is old or new, and a fault that found it
- * has installed its PTE, which truncation unmaps). Not under wb_lock: a
- * crash does not wait for a sync.
+ * seen is lost. invalidate_lock (exclusive) stops ->fault from adding
+ * folios and the lookups of read() and write(); the unmap zaps every PTE
+ * of the store's folios (private copies stay: they belong to their
+ * process), which also reports the dirty PTEs to the folios; the dirty
+ * folios are counted, then truncate_inode_pages() removes every folio
+ * under its lock (so a writeback copying it finishes first and each
+ * backing page is old or new, and a fault that found it has installed
+ * its PTE, which truncation unmaps). Not under wb_lock: a crash does not
+ * wait for a sync.
  * Return: dirty folios dropped.
  */
 unsigned long vd_store_crash(struct vd_store *st)

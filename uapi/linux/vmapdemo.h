@@ -342,7 +342,9 @@ struct vmapdemo_store_sync {
  *   writeback lock (another sync or background writeback held it); nothing
  *   was written, and the process dies before it can see the error;
  * - ``EBUSY``: INVALIDATE over a range with a page that is mlock()ed or
- *   pinned (GUP) in some mapping; nothing was written;
+ *   pinned (GUP) in some mapping; nothing was written, unless the pin was
+ *   taken while INVALIDATE ran: then the range was written back and the
+ *   pinned page stays cached, dirty;
  * - ``ENOMEM``: the backing store could not get a page, partway through:
  *   the pages copied before it stay in the backing store, the rest stay
  *   dirty and INVALIDATE drops nothing; @pages_written and @sync_gen are
