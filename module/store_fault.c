@@ -78,6 +78,7 @@ struct folio *vd_store_get_folio(struct vd_store *st, pgoff_t index,
 				 bool huge, bool create, bool *major)
 {
 	struct address_space *mapping = vd_store_mapping(st);
+	unsigned int order = huge && create ? vd_store_huge_order(st, index) : 0;
 	struct folio *folio = NULL;
 	long i, nr, nmajor = 0;
 
@@ -86,13 +87,14 @@ struct folio *vd_store_get_folio(struct vd_store *st, pgoff_t index,
 	 * A small folio to find or add: one lookup, as FGP_CREAT looks
 	 * before it adds (->fault comes here after missing the cache once).
 	 */
-	folio = vd_filemap_lock_folio(mapping, index,
-				      create && !(huge && vd_store_huge()));
+	folio = vd_filemap_lock_folio(mapping, index, create && !order);
 	if (!folio) {
-		unsigned int order = huge ? vd_store_huge_order(st, index) : 0;
-
-		if (!create && !xa_load(&st->backing.xa, index))
-			return NULL;
+		if (!create) {
+			/* read(): a hole in both tiers adds nothing. */
+			if (!xa_load(&st->backing.xa, index))
+				return NULL;
+			order = huge ? vd_store_huge_order(st, index) : 0;
+		}
 		if (order)
 			folio = vd_store_add_large(mapping, index, order);
 		if (!folio)
