@@ -422,6 +422,43 @@ TEST_F(msync, gup_write_races_sync)
 }
 
 /*
+ * INVALIDATE of the first page, again and again, beside a writer: until
+ * @stop, or @max times (then it sets @stop itself). Only INVALIDATE writes
+ * back in these tests (no background writeback), so an EBUSY with
+ * pages_written grown came after the writeback (the page dirty again or
+ * pinned by then), and any other from the pin check.
+ */
+struct inval_race {
+	int fd;
+	int stop;			/* __atomic */
+	unsigned long max, runs, busy, busy_written;
+	int err;
+};
+
+static void *inval_race_thread(void *arg)
+{
+	struct vmapdemo_store_info a, b;
+	struct inval_race *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) &&
+	       (!r->max || r->runs < r->max)) {
+		if (vd_store_info(r->fd, &a)) {
+			r->err = errno;
+			break;
+		}
+		if (store_sync(r->fd, VMAPDEMO_STORE_SYNC_INVALIDATE, 0, ps, NULL)) {
+			if (errno != EBUSY)
+				r->err = errno;
+			else if (!vd_store_info(r->fd, &b))
+				b.pages_written > a.pages_written ? r->busy_written++ : r->busy++;
+		}
+		r->runs++;
+	}
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
  * The same write racing INVALIDATE, which unmaps the range, refuses a
  * pinned page, writes back and drops the cache. Each round reads the page
  * first, so that a fault maps it again while INVALIDATE runs (fault-around,
@@ -431,71 +468,38 @@ TEST_F(msync, gup_write_races_sync)
  * Every write must be read back by pread(), whatever INVALIDATE did
  * (EBUSY, with the range written back, if a pin came while it ran).
  */
-struct gup_inval {
-	int fd;
-	volatile int stop;
-	unsigned long runs, busy, busy_written;
-	int err;
-};
-
-/*
- * Only INVALIDATE writes back here (no background writeback), so an EBUSY
- * with pages_written grown is one that found the page dirty again or
- * pinned after its writeback, not at its first check.
- */
-static void *gup_inval_thread(void *arg)
-{
-	struct vmapdemo_store_info a, b;
-	struct gup_inval *g = arg;
-
-	while (!g->stop) {
-		if (vd_store_info(g->fd, &a)) {
-			g->err = errno;
-			break;
-		}
-		if (store_sync(g->fd, VMAPDEMO_STORE_SYNC_INVALIDATE, 0, ps, NULL)) {
-			if (errno != EBUSY)
-				g->err = errno;
-			else if (!vd_store_info(g->fd, &b))
-				b.pages_written > a.pages_written ? g->busy_written++ : g->busy++;
-		}
-		g->runs++;
-	}
-	return NULL;
-}
-
 TEST_F(msync, gup_write_races_invalidate)
 {
-	struct gup_inval g = { .fd = self->fd };
+	struct inval_race r = { .fd = self->fd };
 	unsigned long v, got, lost = 0;
-	volatile char *p;
-	struct iovec l, r;
+	struct iovec l, iov;
 	pthread_t t;
+	char *p;
 	int i;
 
 	p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 1;
-	ASSERT_EQ(0, pthread_create(&t, NULL, gup_inval_thread, &g));
+	ASSERT_EQ(0, pthread_create(&t, NULL, inval_race_thread, &r));
 	for (i = 0; i < 20000; i++) {
 		v = 0x2000 + i;
-		(void)p[0];
+		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
 		l.iov_base = &v;
 		l.iov_len = sizeof(v);
-		r.iov_base = (char *)p + 64;
-		r.iov_len = sizeof(v);
-		ASSERT_EQ((ssize_t)sizeof(v), process_vm_writev(getpid(), &l, 1, &r, 1, 0));
+		iov.iov_base = p + 64;
+		iov.iov_len = sizeof(v);
+		ASSERT_EQ((ssize_t)sizeof(v), process_vm_writev(getpid(), &l, 1, &iov, 1, 0));
 		ASSERT_EQ((ssize_t)sizeof(got), pread(self->fd, &got, sizeof(got), 64));
 		if (got != v && !lost++)
 			TH_LOG("write %lu lost: read %lu", v, got);
 	}
-	g.stop = 1;
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	TH_LOG("%lu INVALIDATEs, EBUSY: %lu at the pin check, %lu after writing back",
-	       g.runs, g.busy, g.busy_written);
-	EXPECT_EQ(0, g.err);
+	       r.runs, r.busy, r.busy_written);
+	EXPECT_EQ(0, r.err);
 	EXPECT_EQ(0, lost);
-	munmap((void *)p, ps);
+	munmap(p, ps);
 }
 
 /*
@@ -507,46 +511,27 @@ TEST_F(msync, gup_write_races_invalidate)
  * the writeback and the drop, the drop would refuse it (EBUSY, after
  * writing back). The last value stored must be what pread() returns.
  */
-struct map_inval {
-	int fd;
-	volatile int stop;
-	unsigned long runs, busy;
-	int err;
-};
-
-static void *map_inval_thread(void *arg)
-{
-	struct map_inval *m = arg;
-
-	for (m->runs = 0; m->runs < 5000; m->runs++)
-		if (store_sync(m->fd, VMAPDEMO_STORE_SYNC_INVALIDATE, 0, ps, NULL))
-			errno == EBUSY ? m->busy++ : (m->err = errno);
-	m->stop = 1;
-	return NULL;
-}
-
 TEST_F(msync, invalidate_races_mapping_writes)
 {
-	struct map_inval m = { .fd = self->fd };
-	volatile unsigned long *p;
-	unsigned long v = 0, got;
+	struct inval_race r = { .fd = self->fd, .max = 5000 };
+	unsigned long v = 0, got, *p;
 	pthread_t t;
 
 	p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	p[8] = 0;
-	ASSERT_EQ(0, pthread_create(&t, NULL, map_inval_thread, &m));
-	while (!m.stop) {
-		(void)p[0];
-		p[8] = ++v;
+	ASSERT_EQ(0, pthread_create(&t, NULL, inval_race_thread, &r));
+	while (!__atomic_load_n(&r.stop, __ATOMIC_ACQUIRE)) {
+		(void)__atomic_load_n(&p[0], __ATOMIC_RELAXED);
+		__atomic_store_n(&p[8], ++v, __ATOMIC_RELAXED);
 	}
 	pthread_join(t, NULL);
-	TH_LOG("%lu INVALIDATEs, %lu stores", m.runs, v);
-	EXPECT_EQ(0, m.err);
-	EXPECT_EQ(0, m.busy);
+	TH_LOG("%lu INVALIDATEs, %lu stores", r.runs, v);
+	EXPECT_EQ(0, r.err);
+	EXPECT_EQ(0, r.busy + r.busy_written);
 	ASSERT_EQ((ssize_t)sizeof(got), pread(self->fd, &got, sizeof(got), 64));
 	EXPECT_EQ(v, got);
-	munmap((void *)p, ps);
+	munmap(p, ps);
 }
 
 /*
